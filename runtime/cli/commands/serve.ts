@@ -1,0 +1,57 @@
+import type { Command } from "../command.ts";
+import { DATA_DIR_OPTION } from "../command.ts";
+import { commandConfig } from "../config-flags.ts";
+import { intFlag } from "../run.ts";
+import { createLogger } from "../../log.ts";
+import { systemClock } from "../../clock.ts";
+import { startServer } from "../../server.ts";
+
+export const serveCommand: Command = {
+  path: ["serve"],
+  summary: "Serve the OpenAI-compatible API for a GGUF model",
+  options: {
+    model: { type: "string", value: "FILE", description: "GGUF model to serve (default: a generated demo model)" },
+    "model-id": { type: "string", value: "ID", description: "Model id in the API (default: file name)" },
+    ...DATA_DIR_OPTION,
+    host: { type: "string", value: "ADDR", description: "Listen address (default 127.0.0.1)" },
+    port: { type: "string", value: "N", description: "TCP port; 0 picks a free one (default 8080)" },
+    parallel: { type: "string", value: "N", description: "Parallel generation slots" },
+    "queue-size": { type: "string", value: "N", description: "Requests that may wait for a slot" },
+    "context-size": { type: "string", value: "N", description: "Context tokens per slot" },
+    "max-tokens": { type: "string", value: "N", description: "Most tokens generated per request" },
+    threads: { type: "string", value: "N", description: "Inference threads (0 = llama.cpp default)" },
+    "open-inference": { type: "boolean", description: "Serve inference without API keys (trusted LAN only)" },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    const config = commandConfig(ctx, {
+      "model.path": v.model,
+      "model.id": v["model-id"],
+      "server.host": v.host,
+      "server.port": intFlag(v, "port"),
+      "model.parallel": intFlag(v, "parallel"),
+      "model.queueSize": intFlag(v, "queue-size"),
+      "model.contextSize": intFlag(v, "context-size"),
+      "model.maxTokens": intFlag(v, "max-tokens"),
+      "model.threads": intFlag(v, "threads"),
+      "auth.openInference": v["open-inference"] ? true : undefined,
+    });
+    const logger = createLogger({ level: config.log.level });
+    const server = await startServer(config, { logger, clock: systemClock });
+    ctx.io.out(
+      [
+        `Hearth is serving model "${server.engine.model.id}" at ${server.url}/v1`,
+        `Create an API key:  bun run hearth keys create --name my-app --data-dir ${config.dataDir}`,
+        `Then:               curl ${server.url}/v1/models -H "Authorization: Bearer <key>"`,
+      ].join("\n"),
+    );
+    return new Promise<number>((resolve) => {
+      const shutdown = (signal: string) => {
+        logger.info("stopping", { signal });
+        void server.stop().then(() => resolve(0));
+      };
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+    });
+  },
+};

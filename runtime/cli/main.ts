@@ -1,0 +1,17 @@
+#!/usr/bin/env bun
+import { runCli } from "./run.ts";
+import type { Command } from "./command.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { keysCreateCommand, keysListCommand, keysRevokeCommand } from "./commands/keys.ts";
+import { modelInfoCommand, modelSynthCommand } from "./commands/model.ts";
+
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand];
+
+if (import.meta.main) {
+  const code = await runCli(process.argv.slice(2), COMMANDS, {
+    out: (text) => process.stdout.write(text + "\n"),
+    err: (text) => process.stderr.write(text + "\n"),
+    env: process.env,
+  });
+  process.exitCode = code;
+}

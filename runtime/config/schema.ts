@@ -1,0 +1,70 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+/**
+ * The whole runtime configuration. This schema is the single source of truth: defaults, the
+ * `HEARTH_*` environment variable names, validation messages and the CLI flags all derive from it.
+ */
+/** Config sections default to {} so every nested default applies; unknown keys are errors. */
+const SECTION = { default: {}, additionalProperties: false } as const;
+
+export const ChatWrapperFallback = Type.Union(
+  [Type.Literal("chatML"), Type.Literal("general"), Type.Literal("llama3"), Type.Literal("llama2Chat"), Type.Literal("mistral")],
+  { default: "chatML", description: "Chat format used when the model's own template cannot be resolved" },
+);
+
+export const ServerConfig = Type.Object(
+  {
+    host: Type.String({ default: "127.0.0.1", minLength: 1, description: "Address to listen on (0.0.0.0 for the LAN)" }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: "TCP port; 0 picks a free one" }),
+    bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, description: "Largest request body accepted" }),
+  },
+  SECTION,
+);
+
+export const ModelConfig = Type.Object(
+  {
+    path: Type.Optional(Type.String({ minLength: 1, description: "GGUF file to serve; a demo model is generated when absent" })),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Model id in the API; defaults to the file name" })),
+    contextSize: Type.Integer({ default: 2048, minimum: 64, description: "Tokens of context per parallel sequence" }),
+    parallel: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: "Parallel sequences (slots)" }),
+    queueSize: Type.Integer({ default: 16, minimum: 0, description: "Requests that may wait for a slot before 429" }),
+    maxTokens: Type.Integer({ default: 1024, minimum: 1, description: "Upper bound of generated tokens per request" }),
+    threads: Type.Integer({ default: 0, minimum: 0, description: "Inference threads; 0 lets llama.cpp decide" }),
+    gpu: Type.Boolean({ default: false, description: "Offload to a GPU when one is present" }),
+    embeddings: Type.Boolean({ default: true, description: "Serve /v1/embeddings from the loaded model" }),
+    chatWrapperFallback: ChatWrapperFallback,
+  },
+  SECTION,
+);
+
+export const AuthConfig = Type.Object(
+  {
+    openInference: Type.Boolean({
+      default: false,
+      description: "Serve inference without API keys (trusted LAN only)",
+    }),
+  },
+  SECTION,
+);
+
+export const LogConfig = Type.Object(
+  {
+    level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
+      default: "info",
+    }),
+  },
+  SECTION,
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: "./data", minLength: 1, description: "Where the database and models live" }),
+    server: ServerConfig,
+    model: ModelConfig,
+    auth: AuthConfig,
+    log: LogConfig,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

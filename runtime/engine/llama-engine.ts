@@ -1,0 +1,271 @@
+import { basename, extname } from "node:path";
+import { statSync } from "node:fs";
+import {
+  getLlama,
+  LlamaChat,
+  LlamaCompletion,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import { HearthError } from "../errors.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import { SlotPool } from "./slot-pool.ts";
+import { GrammarCache } from "./grammar-cache.ts";
+import type {
+  ChatMessage,
+  EmbeddingResult,
+  FinishReason,
+  GenerationHooks,
+  GenerationResult,
+  InferenceEngine,
+  ModelDescriptor,
+  PreparedGeneration,
+  SamplingParams,
+} from "./types.ts";
+
+export interface LlamaEngineOptions {
+  modelPath: string;
+  modelId?: string;
+  contextSize: number;
+  parallel: number;
+  queueSize: number;
+  threads: number;
+  gpu: boolean;
+  embeddings: boolean;
+  chatWrapperFallback: "chatML" | "general" | "llama3" | "llama2Chat" | "mistral";
+  logger: Logger;
+  clock: Clock;
+  /** Share one llama.cpp binding between engines (tests); created when absent. */
+  llama?: Llama;
+}
+
+export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> {
+  return getLlama({
+    gpu: gpu ? "auto" : false,
+    build: "never",
+    logLevel: LlamaLogLevel.warn,
+    logger: (level, message) => {
+      const text = message.trim();
+      if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
+    },
+  });
+}
+
+/** Runs llama.cpp through node-llama-cpp: one context with `parallel` sequences, one slot each. */
+export class LlamaEngine implements InferenceEngine {
+  private embeddingContext: Promise<LlamaEmbeddingContext> | null = null;
+  private readonly embeddingPool: SlotPool<true>;
+  private readonly grammars: GrammarCache;
+
+  private constructor(
+    private readonly opts: LlamaEngineOptions,
+    private readonly llama: Llama,
+    private readonly ownsLlama: boolean,
+    private readonly llamaModel: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly pool: SlotPool<LlamaContextSequence>,
+    private readonly chatWrapper: ChatWrapper,
+    readonly model: ModelDescriptor,
+  ) {
+    this.grammars = new GrammarCache(llama);
+    this.embeddingPool = new SlotPool<true>([true], opts.queueSize);
+  }
+
+  static async load(opts: LlamaEngineOptions): Promise<LlamaEngine> {
+    const started = opts.clock.monotonic();
+    let size: number;
+    try {
+      size = statSync(opts.modelPath).size;
+    } catch {
+      throw new HearthError("model_load_failed", `model file ${opts.modelPath} does not exist`, { field: "model.path" });
+    }
+    const llama = opts.llama ?? (await createLlama(opts.gpu, opts.logger));
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers: opts.gpu ? "auto" : 0 });
+    } catch (err) {
+      throw new HearthError("model_load_failed", `cannot load ${opts.modelPath}: ${(err as Error).message}`, { cause: err });
+    }
+    const context = await model.createContext({
+      sequences: opts.parallel,
+      contextSize: Math.min(opts.contextSize, model.trainContextSize), // per sequence
+      threads: opts.threads > 0 ? opts.threads : undefined,
+    });
+    const sequences = Array.from({ length: opts.parallel }, () => context.getSequence());
+    const wrapper =
+      resolveChatWrapper({ type: "auto", fileInfo: model.fileInfo, tokenizer: model.tokenizer, bosString: model.tokens.bosString, warningLogs: false }) ??
+      resolveChatWrapper({ type: opts.chatWrapperFallback, bosString: model.tokens.bosString })!;
+    const descriptor: ModelDescriptor = {
+      id: opts.modelId ?? basename(opts.modelPath, extname(opts.modelPath)),
+      path: opts.modelPath,
+      createdAt: Math.floor(opts.clock.now() / 1000),
+      contextSize: sequences[0]!.contextSize,
+      trainContextSize: model.trainContextSize,
+      embeddingLength: model.embeddingVectorSize,
+      chatWrapper: wrapper.wrapperName,
+      loadMs: Math.round(opts.clock.monotonic() - started),
+    };
+    opts.logger.info("model loaded", { model: descriptor.id, bytes: size, ...descriptor, path: undefined });
+    const pool = new SlotPool(sequences, opts.queueSize);
+    return new LlamaEngine(opts, llama, !opts.llama, model, context, pool, wrapper, descriptor);
+  }
+
+  slots() {
+    return this.pool.stats();
+  }
+
+  canAccept(): boolean {
+    return this.pool.canAccept();
+  }
+
+  async prepareChat(messages: ChatMessage[], params: SamplingParams, signal: AbortSignal): Promise<PreparedGeneration> {
+    const history: ChatHistoryItem[] = messages.map((m) =>
+      m.role === "assistant" ? { type: "model", response: [m.content] } : { type: m.role, text: m.content },
+    );
+    history.push({ type: "model", response: [] });
+    const rendered = this.chatWrapper.generateContextState({ chatHistory: history }).contextText;
+    const promptTokens = rendered.tokenize(this.llamaModel.tokenizer).length;
+    return this.prepare(promptTokens, params, signal, async (sequence, sampling, hooks) => {
+      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper });
+      try {
+        const res = await chat.generateResponse(history, { ...sampling, onTextChunk: hooks.onText });
+        return { text: res.response, stopReason: res.metadata.stopReason };
+      } finally {
+        chat.dispose();
+      }
+    });
+  }
+
+  async prepareCompletion(prompt: string, params: SamplingParams, signal: AbortSignal): Promise<PreparedGeneration> {
+    const bos = this.llamaModel.tokens.shouldPrependBosToken && this.llamaModel.tokens.bos != null ? 1 : 0;
+    const promptTokens = this.llamaModel.tokenize(prompt).length + bos;
+    return this.prepare(promptTokens, params, signal, async (sequence, sampling, hooks) => {
+      const completion = new LlamaCompletion({ contextSequence: sequence });
+      try {
+        const res = await completion.generateCompletionWithMeta(prompt, { ...sampling, onTextChunk: hooks.onText, disableContextShift: true });
+        return { text: res.response, stopReason: res.metadata.stopReason };
+      } finally {
+        completion.dispose();
+      }
+    });
+  }
+
+  /** Shared by chat and completions: context check, slot, sampling options, metering of tokens. */
+  private async prepare(
+    promptTokens: number,
+    params: SamplingParams,
+    signal: AbortSignal,
+    generate: (
+      sequence: LlamaContextSequence,
+      sampling: Record<string, unknown> & { signal: AbortSignal },
+      hooks: GenerationHooks,
+    ) => Promise<{ text: string; stopReason: string }>,
+  ): Promise<PreparedGeneration> {
+    const ctx = this.model.contextSize;
+    if (promptTokens >= ctx) {
+      throw new HearthError(
+        "context_length_exceeded",
+        `the prompt has ${promptTokens} tokens but the model's context holds ${ctx}; shorten the input`,
+        { field: "messages" },
+      );
+    }
+    const grammar = await this.grammars.forParams(params);
+    const lease = await this.pool.acquire(signal);
+    const maxTokens = Math.min(params.maxTokens, ctx - promptTokens);
+    let ran = false;
+    return {
+      promptTokens,
+      release: () => lease.release(),
+      run: async (hooks) => {
+        if (ran) throw new Error("a prepared generation runs once");
+        ran = true;
+        const sequence = lease.slot;
+        const before = sequence.tokenMeter.getState();
+        const result = (text: string, finishReason: FinishReason): GenerationResult => ({
+          text,
+          promptTokens,
+          completionTokens: sequence.tokenMeter.diff(before).usedOutputTokens,
+          finishReason,
+        });
+        try {
+          const sampling = {
+            signal: hooks.signal,
+            stopOnAbortSignal: true,
+            maxTokens,
+            temperature: params.temperature ?? 1,
+            topP: params.topP,
+            seed: params.seed,
+            customStopTriggers: params.stop?.length ? params.stop : undefined,
+            grammar,
+          };
+          const out = await generate(sequence, sampling, hooks);
+          if (hooks.signal.aborted || out.stopReason === "abort") return result(out.text, "aborted");
+          return result(out.text, out.stopReason === "maxTokens" ? "length" : "stop");
+        } catch (err) {
+          if (hooks.signal.aborted) return result("", "aborted");
+          throw err;
+        } finally {
+          lease.release();
+        }
+      },
+    };
+  }
+
+  async embed(inputs: string[], signal: AbortSignal): Promise<EmbeddingResult> {
+    if (!this.opts.embeddings) {
+      throw new HearthError("embeddings_unsupported", `model ${this.model.id} is not configured to serve embeddings`, { field: "model" });
+    }
+    const lease = await this.embeddingPool.acquire(signal);
+    try {
+      const context = await this.embeddingContextOnce();
+      const limit = context.model.trainContextSize;
+      let promptTokens = 0;
+      const vectors: number[][] = [];
+      for (const [i, input] of inputs.entries()) {
+        const tokens = this.llamaModel.tokenize(input);
+        if (tokens.length > Math.min(limit, this.model.contextSize)) {
+          throw new HearthError(
+            "context_length_exceeded",
+            `input[${i}] has ${tokens.length} tokens but embeddings take at most ${Math.min(limit, this.model.contextSize)}`,
+            { field: `input[${i}]` },
+          );
+        }
+        if (signal.aborted) throw new HearthError("client_closed", "client closed the request");
+        promptTokens += tokens.length;
+        vectors.push([...(await context.getEmbeddingFor(tokens)).vector]);
+      }
+      return { vectors, promptTokens };
+    } finally {
+      lease.release();
+    }
+  }
+
+  private embeddingContextOnce(): Promise<LlamaEmbeddingContext> {
+    this.embeddingContext ??= this.llamaModel
+      .createEmbeddingContext({ contextSize: Math.min(this.model.contextSize, this.llamaModel.trainContextSize) })
+      .catch((err: unknown) => {
+        this.embeddingContext = null;
+        throw new HearthError("embeddings_unsupported", `model ${this.model.id} cannot produce embeddings: ${(err as Error).message}`, {
+          field: "model",
+          cause: err,
+        });
+      });
+    return this.embeddingContext;
+  }
+
+  async close(): Promise<void> {
+    const embedding = await this.embeddingContext?.catch(() => null);
+    await embedding?.dispose();
+    await this.context.dispose();
+    await this.llamaModel.dispose();
+    if (this.ownsLlama) await this.llama.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+import type { SlotStats } from "./slot-pool.ts";
+
+/** What the HTTP layer needs from a model engine; llama-engine.ts is the real one. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface SamplingParams {
+  /** Already clamped to the configured maximum. */
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  /** Constrain output to this JSON schema (via a llama.cpp grammar). */
+  jsonSchema?: Record<string, unknown>;
+  /** Constrain output to any JSON value. */
+  jsonObject?: boolean;
+}
+
+export type FinishReason = "stop" | "length" | "aborted";
+
+export interface GenerationResult {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: FinishReason;
+}
+
+export interface GenerationHooks {
+  signal: AbortSignal;
+  onText?: (chunk: string) => void;
+}
+
+/**
+ * A request that has been tokenized, checked against the context and given a slot. It either
+ * runs once or is released; both free the slot.
+ */
+export interface PreparedGeneration {
+  readonly promptTokens: number;
+  run(hooks: GenerationHooks): Promise<GenerationResult>;
+  release(): void;
+}
+
+export interface ModelDescriptor {
+  id: string;
+  path: string;
+  sha256?: string;
+  createdAt: number;
+  contextSize: number;
+  trainContextSize: number;
+  embeddingLength: number;
+  chatWrapper: string;
+  loadMs: number;
+}
+
+export interface EmbeddingResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+export interface InferenceEngine {
+  readonly model: ModelDescriptor;
+  slots(): SlotStats;
+  canAccept(): boolean;
+  prepareChat(messages: ChatMessage[], params: SamplingParams, signal: AbortSignal): Promise<PreparedGeneration>;
+  prepareCompletion(prompt: string, params: SamplingParams, signal: AbortSignal): Promise<PreparedGeneration>;
+  embed(inputs: string[], signal: AbortSignal): Promise<EmbeddingResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HearthError } from "../errors.ts";
+import type { ApiKeyStore } from "../store/api-keys.ts";
+import { apiKeyAuth } from "./auth.ts";
+import { errorResponse } from "./errors.ts";
+import { chatRoutes } from "./openai/chat.ts";
+import { completionRoutes } from "./openai/completions.ts";
+import { embeddingRoutes } from "./openai/embeddings.ts";
+import { modelRoutes } from "./openai/models.ts";
+import type { InferenceDeps, InferenceEnv } from "./openai/shared.ts";
+
+export interface AppDeps extends InferenceDeps {
+  keys: ApiKeyStore;
+  openInference: boolean;
+  bodyLimitBytes: number;
+}
+
+export function createApp(deps: AppDeps): Hono<InferenceEnv> {
+  const app = new Hono<InferenceEnv>();
+  app.onError((err, c) => errorResponse(c, err, deps.logger));
+  app.notFound((c) => errorResponse(c, new HearthError("not_found", `no route ${c.req.method} ${c.req.path}`), deps.logger));
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const slots = deps.engine.slots();
+    const ready = deps.engine.canAccept();
+    return c.json({ status: ready ? "ready" : "busy", model: deps.engine.model.id, slots }, ready ? 200 : 503);
+  });
+
+  const v1 = new Hono<InferenceEnv>();
+  v1.use(apiKeyAuth(deps.keys, deps.openInference));
+  v1.use(
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new HearthError("payload_too_large", `request body is larger than the limit of ${deps.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+  v1.route("/", modelRoutes(deps));
+  v1.route("/", chatRoutes(deps));
+  v1.route("/", completionRoutes(deps));
+  v1.route("/", embeddingRoutes(deps));
+  app.route("/v1", v1);
+  return app;
+}

@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Llama } from "node-llama-cpp";
+import type { Config } from "./config/schema.ts";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import { openDatabase, type Db } from "./store/db.ts";
+import { ApiKeyStore } from "./store/api-keys.ts";
+import { UsageLedger } from "./store/usage-ledger.ts";
+import { LlamaEngine } from "./engine/llama-engine.ts";
+import type { InferenceEngine } from "./engine/types.ts";
+import { createApp } from "./http/app.ts";
+import { synthesizeModel } from "./model/synth.ts";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  engine: InferenceEngine;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+export interface ServerDeps {
+  logger: Logger;
+  clock: Clock;
+  llama?: Llama;
+}
+
+export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
+
+/** Without a configured model the box serves a generated demo model, so a fresh clone just runs. */
+async function resolveModelPath(config: Config, logger: Logger): Promise<string> {
+  if (config.model.path) return resolve(config.model.path);
+  const demo = resolve(config.dataDir, DEMO_MODEL_FILE);
+  if (!existsSync(demo)) {
+    logger.info("no model configured; generating the demo model", { path: demo });
+    await synthesizeModel({ out: demo, params: "tiny", type: "f16", seed: 1, name: "demo-tiny" });
+  }
+  return demo;
+}
+
+export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(dataDir);
+  const keys = new ApiKeyStore(db, deps.clock);
+  const ledger = new UsageLedger(db);
+  let engine: InferenceEngine;
+  try {
+    engine = await LlamaEngine.load({
+      modelPath: await resolveModelPath(config, deps.logger),
+      modelId: config.model.id,
+      contextSize: config.model.contextSize,
+      parallel: config.model.parallel,
+      queueSize: config.model.queueSize,
+      threads: config.model.threads,
+      gpu: config.model.gpu,
+      embeddings: config.model.embeddings,
+      chatWrapperFallback: config.model.chatWrapperFallback,
+      logger: deps.logger,
+      clock: deps.clock,
+      llama: deps.llama,
+    });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const app = createApp({
+    engine,
+    ledger,
+    keys,
+    clock: deps.clock,
+    logger: deps.logger,
+    maxTokens: config.model.maxTokens,
+    openInference: config.auth.openInference,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+  });
+  const server = Bun.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    fetch: app.fetch,
+    // Bun's own cap is a backstop; the app's limit answers with a proper 413 body first.
+    maxRequestBodySize: config.server.bodyLimitBytes * 4,
+    // Long non-streamed generations are legitimately silent; 255 s is Bun's maximum.
+    idleTimeout: 255,
+  });
+  const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  deps.logger.info("listening", { url, model: engine.model.id, data_dir: dataDir });
+  let stopped = false;
+  return {
+    url,
+    port: server.port!,
+    engine,
+    db,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop(true);
+      await engine.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Schema migrations, applied in order at start; `PRAGMA user_version` records the last one applied.
+ * Never edit a released migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: API keys and the usage ledger.
+  `
+  CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    hash        BLOB NOT NULL UNIQUE,
+    prefix      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  ) STRICT;
+
+  -- Append-only: one row per request that reached the model, finished or not.
+  -- Licensing and telemetry read this ledger, so rows are never changed or removed.
+  CREATE TABLE usage_ledger (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id        TEXT NOT NULL UNIQUE,
+    key_id            TEXT REFERENCES api_keys(id),
+    model             TEXT NOT NULL,
+    endpoint          TEXT NOT NULL,
+    prompt_tokens     INTEGER NOT NULL CHECK (prompt_tokens >= 0),
+    completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
+    duration_ms       INTEGER NOT NULL CHECK (duration_ms >= 0),
+    outcome           TEXT NOT NULL CHECK (outcome IN ('completed', 'aborted', 'failed')),
+    created_at        INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX usage_ledger_key ON usage_ledger(key_id);
+
+  CREATE TRIGGER usage_ledger_no_update BEFORE UPDATE ON usage_ledger
+  BEGIN SELECT RAISE(ABORT, 'usage_ledger is append-only'); END;
+  CREATE TRIGGER usage_ledger_no_delete BEFORE DELETE ON usage_ledger
+  BEGIN SELECT RAISE(ABORT, 'usage_ledger is append-only'); END;
+  `,
+];
