@@ -1,5 +1,6 @@
 import { basename, extname } from "node:path";
 import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import {
   getLlama,
   LlamaChat,
@@ -59,6 +60,15 @@ export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> 
   });
 }
 
+/**
+ * 0 means automatic: all cores but one. llama.cpp's worker threads spin while they wait, and on a
+ * small box a thread per core starves the JS thread that feeds them (measured under Bun on 2 cores:
+ * 2 threads generated ~200x slower than 1 on a tiny model). Calibration can pick better per board.
+ */
+export function resolveThreads(configured: number, cores = availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, cores - 1);
+}
+
 /** Runs llama.cpp through node-llama-cpp: one context with `parallel` sequences, one slot each. */
 export class LlamaEngine implements InferenceEngine {
   private embeddingContext: Promise<LlamaEmbeddingContext> | null = null;
@@ -97,7 +107,7 @@ export class LlamaEngine implements InferenceEngine {
     const context = await model.createContext({
       sequences: opts.parallel,
       contextSize: Math.min(opts.contextSize, model.trainContextSize), // per sequence
-      threads: opts.threads > 0 ? opts.threads : undefined,
+      threads: resolveThreads(opts.threads),
     });
     const sequences = Array.from({ length: opts.parallel }, () => context.getSequence());
     const wrapper =
@@ -111,6 +121,7 @@ export class LlamaEngine implements InferenceEngine {
       trainContextSize: model.trainContextSize,
       embeddingLength: model.embeddingVectorSize,
       chatWrapper: wrapper.wrapperName,
+      threads: context.currentThreads,
       loadMs: Math.round(opts.clock.monotonic() - started),
     };
     opts.logger.info("model loaded", { model: descriptor.id, bytes: size, ...descriptor, path: undefined });
@@ -188,11 +199,13 @@ export class LlamaEngine implements InferenceEngine {
         if (ran) throw new Error("a prepared generation runs once");
         ran = true;
         const sequence = lease.slot;
-        const before = sequence.tokenMeter.getState();
+        // Counted from the tokens handed out, not the context's token meter, which counts
+        // evaluations with logits (off by one at the edges) rather than generated tokens.
+        let generated = 0;
         const result = (text: string, finishReason: FinishReason): GenerationResult => ({
           text,
           promptTokens,
-          completionTokens: sequence.tokenMeter.diff(before).usedOutputTokens,
+          completionTokens: generated,
           finishReason,
         });
         try {
@@ -205,6 +218,9 @@ export class LlamaEngine implements InferenceEngine {
             seed: params.seed,
             customStopTriggers: params.stop?.length ? params.stop : undefined,
             grammar,
+            onToken: (tokens: readonly unknown[]) => {
+              generated += tokens.length;
+            },
           };
           const out = await generate(sequence, sampling, hooks);
           if (hooks.signal.aborted || out.stopReason === "abort") return result(out.text, "aborted");
@@ -250,7 +266,7 @@ export class LlamaEngine implements InferenceEngine {
 
   private embeddingContextOnce(): Promise<LlamaEmbeddingContext> {
     this.embeddingContext ??= this.llamaModel
-      .createEmbeddingContext({ contextSize: Math.min(this.model.contextSize, this.llamaModel.trainContextSize) })
+      .createEmbeddingContext({ contextSize: Math.min(this.model.contextSize, this.llamaModel.trainContextSize), threads: this.model.threads })
       .catch((err: unknown) => {
         this.embeddingContext = null;
         throw new HearthError("embeddings_unsupported", `model ${this.model.id} cannot produce embeddings: ${(err as Error).message}`, {

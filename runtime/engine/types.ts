@@ -52,6 +52,7 @@ export interface ModelDescriptor {
   trainContextSize: number;
   embeddingLength: number;
   chatWrapper: string;
+  threads: number;
   loadMs: number;
 }
 
