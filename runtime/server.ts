@@ -24,6 +24,8 @@ export interface ServerDeps {
   logger: Logger;
   clock: Clock;
   llama?: Llama;
+  /** How long stop() waits for in-flight requests before closing their connections. */
+  shutdownGraceMs?: number;
 }
 
 export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
@@ -96,6 +98,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // Stop accepting, let running generations finish (they meter on the way out), then close
+      // what is left, idle keep-alive connections included.
+      void server.stop(false);
+      const deadline = deps.clock.monotonic() + (deps.shutdownGraceMs ?? 10_000);
+      while (deps.clock.monotonic() < deadline) {
+        const slots = engine.slots();
+        if (slots.busy === 0 && slots.queued === 0) break;
+        await Bun.sleep(20);
+      }
       await server.stop(true);
       await engine.close();
       db.close();
