@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { LlamaChat, getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { synthesizeModel } from "../runtime/model/synth.ts";
+import { resolveThreads } from "../runtime/engine/llama-engine.ts";
 
 const CLI = join(import.meta.dir, "..", "runtime", "cli", "main.ts");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -17,6 +18,7 @@ const PARAMS = (process.env.BENCH_PARAMS ?? "100m") as "tiny" | "20m" | "100m";
 const CONTEXT = 1024;
 const PROMPT = "Summarise the attached intake notes for the clinic's morning meeting in three short bullet points.";
 
+const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -97,7 +99,8 @@ async function main() {
   // In-process: node-llama-cpp with the same context size and sampling.
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: 1 });
+  // Same settings as `hearth serve`: its default thread count and the same context size.
+  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: 1, threads: resolveThreads(0) });
   const seq = ctx.getSequence();
   const inProcess = async (): Promise<Sample> => {
     await seq.clearHistory();
@@ -126,6 +129,7 @@ async function main() {
   for (let i = 0; i < RUNS; i++) {
     local.push(await inProcess());
     http.push(await httpStream(server));
+    progress(`run ${i + 1}/${RUNS}: in-process ${round(local.at(-1)!.tokPerSec)} tok/s, HTTP ${round(http.at(-1)!.tokPerSec)} tok/s`);
   }
   await ctx.dispose();
   await m.dispose();

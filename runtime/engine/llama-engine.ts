@@ -20,6 +20,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { SlotPool } from "./slot-pool.ts";
 import { GrammarCache } from "./grammar-cache.ts";
+import { checkGgufHeader } from "../model/header-check.ts";
 import type {
   ChatMessage,
   EmbeddingResult,
@@ -97,6 +98,7 @@ export class LlamaEngine implements InferenceEngine {
     } catch {
       throw new HearthError("model_load_failed", `model file ${opts.modelPath} does not exist`, { field: "model.path" });
     }
+    await checkGgufHeader(opts.modelPath);
     const llama = opts.llama ?? (await createLlama(opts.gpu, opts.logger));
     let model: LlamaModel;
     try {

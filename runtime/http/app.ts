@@ -23,9 +23,11 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const slots = deps.engine.slots();
-    const ready = deps.engine.canAccept();
-    return c.json({ status: ready ? "ready" : "busy", model: deps.engine.model.id, slots }, ready ? 200 : 503);
+    const status = deps.models.status();
+    if (status.state !== "ready") return c.json({ status: status.state, ...status }, 503);
+    const engine = deps.models.current();
+    const ready = engine.canAccept();
+    return c.json({ status: ready ? "ready" : "busy", model: engine.model.id, slots: engine.slots() }, ready ? 200 : 503);
   });
 
   const v1 = new Hono<InferenceEnv>();

@@ -6,6 +6,7 @@ import { stat } from "node:fs/promises";
 import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import { hasErrno, HearthError } from "../errors.ts";
 import { GGML_TYPE_SIZES } from "./gguf/type-sizes.ts";
+import { checkGgufHeader } from "./header-check.ts";
 
 export interface ModelInfo {
   path: string;
@@ -67,6 +68,7 @@ export async function describeModel(path: string): Promise<ModelInfo> {
     throw err instanceof HearthError ? err : invalid(err instanceof Error ? err.message : String(err), err);
   }
 
+  await checkGgufHeader(path);
   let info: GgufFileInfo;
   let parameters: number;
   try {

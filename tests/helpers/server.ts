@@ -41,9 +41,10 @@ export async function startTestServer(flags: Record<string, unknown> = {}, model
     clock: systemClock,
     llama: await sharedLlama(),
   });
+  await server.ready;
   const keys = new ApiKeyStore(server.db, systemClock);
   const created = keys.create("test");
-  return { ...server, dataDir, key: created.key, keyId: created.id, keys, ledger: new UsageLedger(server.db), logs, api: `${server.url}/v1` };
+  return { ...server, get engine() { return server.engine; }, dataDir, key: created.key, keyId: created.id, keys, ledger: new UsageLedger(server.db), logs, api: `${server.url}/v1` };
 }
 
 /** POST JSON with the test key (or the given headers) and return status, headers and parsed body. */

@@ -100,3 +100,33 @@ describe("readGgufFileInfo on a synthetic model", () => {
     expect(info.tensorInfo!.length).toBe(3 + 9 * 2);
   });
 });
+
+describe("header check before node-llama-cpp parses", () => {
+  const headerDir = mkdtempSync(join(tmpdir(), "hearth-header-"));
+  const write = (name: string, bytes: Buffer | string) => {
+    const p = join(headerDir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  const header = (version: number, tensors: bigint, kvs: bigint) => {
+    const b = Buffer.alloc(24);
+    b.write("GGUF", 0, "latin1");
+    b.writeUInt32LE(version, 4);
+    b.writeBigUInt64LE(tensors, 8);
+    b.writeBigUInt64LE(kvs, 16);
+    return b;
+  };
+  test.each([
+    ["magic with text after it", "GGUF but not really a model, just some text", "unsupported GGUF version"],
+    ["version 7", header(7, 0n, 0n), "unsupported GGUF version 7"],
+    ["impossible tensor count", header(3, 1n << 40n, 0n), "corrupt header"],
+    ["impossible metadata count", header(3, 0n, 1n << 50n), "corrupt header"],
+    ["short header", Buffer.from("GGUF\u0003\u0000"), "truncated"],
+  ])("%s is refused at once", async (_name, bytes, reason) => {
+    const path = write(`${_name.replaceAll(" ", "-")}.gguf`, bytes);
+    const err = await describeModel(path).catch((e) => e);
+    expect(err.code).toBe("gguf_invalid");
+    expect(err.message).toContain(path);
+    expect(err.message).toContain(reason);
+  });
+});

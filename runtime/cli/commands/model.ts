@@ -3,8 +3,6 @@ import { JSON_OPTION } from "../command.ts";
 import { intFlag } from "../run.ts";
 import { HearthError } from "../../errors.ts";
 import { validate } from "../../validation.ts";
-import { SynthOptionsSchema, synthesizeModel } from "../../model/synth.ts";
-import { describeModel } from "../../model/info.ts";
 
 export const modelSynthCommand: Command = {
   path: ["model", "synth"],
@@ -22,6 +20,7 @@ export const modelSynthCommand: Command = {
     const raw = Object.fromEntries(
       Object.entries({ out: v.out, params: v.params, type: v.type, seed: intFlag(v, "seed"), name: v.name }).filter(([, x]) => x !== undefined),
     );
+    const { SynthOptionsSchema, synthesizeModel } = await import("../../model/synth.ts");
     const opts = validate(SynthOptionsSchema, raw);
     const result = await synthesizeModel(opts);
     if (v.json) ctx.io.out(JSON.stringify(result));
@@ -38,6 +37,8 @@ export const modelInfoCommand: Command = {
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file) throw new HearthError("invalid_request", "the model FILE is required", { field: "file" });
+    // Imported on use: node-llama-cpp's reader is heavy, and every other command loads this file.
+    const { describeModel } = await import("../../model/info.ts");
     const info = await describeModel(file);
     if (ctx.values.json) ctx.io.out(JSON.stringify(info));
     else ctx.io.out(Object.entries(info).map(([k, val]) => `${k.padEnd(18)} ${val}`).join("\n"));

@@ -38,6 +38,12 @@ export const serveCommand: Command = {
     });
     const logger = createLogger({ level: config.log.level });
     const server = await startServer(config, { logger, clock: systemClock });
+    try {
+      await server.ready;
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
     ctx.io.out(
       [
         `Hearth is serving model "${server.engine.model.id}" at ${server.url}/v1`,

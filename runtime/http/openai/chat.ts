@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from "./schemas.ts";
 import { validate } from "../../validation.ts";
 import type { ChatMessage, SamplingParams } from "../../engine/types.ts";
-import { checkModel, clientAbort, finishReason, readJsonObject, requestId, runMetered, samplingParams, usageOf, type InferenceDeps, type InferenceEnv } from "./shared.ts";
+import { engineFor, clientAbort, finishReason, readJsonObject, requestId, runMetered, samplingParams, usageOf, type InferenceDeps, type InferenceEnv } from "./shared.ts";
 import { streamGeneration } from "./stream.ts";
 
 function toMessages(body: ChatCompletionRequest): ChatMessage[] {
@@ -26,12 +26,12 @@ function chatSampling(deps: InferenceDeps, body: ChatCompletionRequest): Samplin
 export function chatRoutes(deps: InferenceDeps) {
   return new Hono<InferenceEnv>().post("/chat/completions", async (c) => {
     const body = validate(ChatCompletionRequestSchema, await readJsonObject(c));
-    checkModel(deps, body.model);
+    const engine = engineFor(deps, body.model);
     const abort = clientAbort(c);
-    const prepared = await deps.engine.prepareChat(toMessages(body), chatSampling(deps, body), abort.signal);
-    const meta = { requestId: requestId("chatcmpl"), endpoint: "chat.completions" };
+    const prepared = await engine.prepareChat(toMessages(body), chatSampling(deps, body), abort.signal);
+    const model = engine.model.id;
+    const meta = { requestId: requestId("chatcmpl"), endpoint: "chat.completions", model };
     const created = Math.floor(deps.clock.now() / 1000);
-    const model = deps.engine.model.id;
     const chunk = (delta: object, finish: string | null) => ({
       id: meta.requestId,
       object: "chat.completion.chunk",

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { CompletionRequestSchema } from "./schemas.ts";
 import { validate } from "../../validation.ts";
-import { checkModel, clientAbort, finishReason, readJsonObject, requestId, runMetered, samplingParams, usageOf, type InferenceDeps, type InferenceEnv } from "./shared.ts";
+import { engineFor, clientAbort, finishReason, readJsonObject, requestId, runMetered, samplingParams, usageOf, type InferenceDeps, type InferenceEnv } from "./shared.ts";
 import { streamGeneration } from "./stream.ts";
 
 /** OpenAI's legacy completions default to 16 tokens when max_tokens is absent. */
@@ -10,14 +10,14 @@ const DEFAULT_COMPLETION_TOKENS = 16;
 export function completionRoutes(deps: InferenceDeps) {
   return new Hono<InferenceEnv>().post("/completions", async (c) => {
     const body = validate(CompletionRequestSchema, await readJsonObject(c));
-    checkModel(deps, body.model);
+    const engine = engineFor(deps, body.model);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
     const abort = clientAbort(c);
     const params = samplingParams(deps, body, body.max_tokens ?? DEFAULT_COMPLETION_TOKENS);
-    const prepared = await deps.engine.prepareCompletion(prompt, params, abort.signal);
-    const meta = { requestId: requestId("cmpl"), endpoint: "completions" };
+    const prepared = await engine.prepareCompletion(prompt, params, abort.signal);
+    const model = engine.model.id;
+    const meta = { requestId: requestId("cmpl"), endpoint: "completions", model };
     const created = Math.floor(deps.clock.now() / 1000);
-    const model = deps.engine.model.id;
     const chunk = (text: string, finish: string | null) => ({
       id: meta.requestId,
       object: "text_completion",

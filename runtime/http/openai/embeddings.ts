@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { EmbeddingRequestSchema } from "./schemas.ts";
 import { validate } from "../../validation.ts";
 import { HearthError } from "../../errors.ts";
-import { checkModel, clientAbort, readJsonObject, requestId, type InferenceDeps, type InferenceEnv } from "./shared.ts";
+import { engineFor, clientAbort, readJsonObject, requestId, type InferenceDeps, type InferenceEnv } from "./shared.ts";
 
 /** base64 of little-endian float32, which the official clients request by default. */
 function toBase64(vector: number[]): string {
@@ -12,8 +12,8 @@ function toBase64(vector: number[]): string {
 export function embeddingRoutes(deps: InferenceDeps) {
   return new Hono<InferenceEnv>().post("/embeddings", async (c) => {
     const body = validate(EmbeddingRequestSchema, await readJsonObject(c));
-    checkModel(deps, body.model);
-    const width = deps.engine.model.embeddingLength;
+    const engine = engineFor(deps, body.model);
+    const width = engine.model.embeddingLength;
     if (body.dimensions !== undefined && body.dimensions !== width) {
       throw new HearthError("invalid_request", `dimensions: this model's embeddings have ${width} dimensions, not ${body.dimensions}`, {
         field: "dimensions",
@@ -22,11 +22,11 @@ export function embeddingRoutes(deps: InferenceDeps) {
     const inputs = typeof body.input === "string" ? [body.input] : body.input;
     const id = requestId("embd");
     const started = deps.clock.monotonic();
-    const result = await deps.engine.embed(inputs, clientAbort(c).signal);
+    const result = await engine.embed(inputs, clientAbort(c).signal);
     deps.ledger.record({
       requestId: id,
       keyId: c.get("keyId"),
-      model: deps.engine.model.id,
+      model: engine.model.id,
       endpoint: "embeddings",
       promptTokens: result.promptTokens,
       completionTokens: 0,
@@ -39,7 +39,7 @@ export function embeddingRoutes(deps: InferenceDeps) {
     return c.json({
       object: "list",
       data: result.vectors.map((v, index) => ({ object: "embedding", index, embedding: base64 ? toBase64(v) : v })),
-      model: deps.engine.model.id,
+      model: engine.model.id,
       usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
     });
   });

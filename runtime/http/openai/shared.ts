@@ -5,9 +5,10 @@ import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import type { InferenceEngine, GenerationHooks, GenerationResult, PreparedGeneration, SamplingParams } from "../../engine/types.ts";
 import type { UsageLedger, UsageOutcome } from "../../store/usage-ledger.ts";
+import type { ModelHost } from "../../engine/model-host.ts";
 
 export interface InferenceDeps {
-  engine: InferenceEngine;
+  models: ModelHost;
   ledger: UsageLedger;
   clock: Clock;
   logger: Logger;
@@ -36,12 +37,15 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 }
 
-export function checkModel(deps: InferenceDeps, model: string): void {
-  if (model !== deps.engine.model.id) {
-    throw new HearthError("model_not_found", `model ${JSON.stringify(model)} does not exist; this box serves ${JSON.stringify(deps.engine.model.id)}`, {
+/** The engine serving `model` for this request (503 while loading, 404 for another model). */
+export function engineFor(deps: InferenceDeps, model: string): InferenceEngine {
+  const engine = deps.models.current();
+  if (model !== engine.model.id) {
+    throw new HearthError("model_not_found", `model ${JSON.stringify(model)} does not exist; this box serves ${JSON.stringify(engine.model.id)}`, {
       field: "model",
     });
   }
+  return engine;
 }
 
 export function samplingParams(
@@ -74,7 +78,7 @@ export function clientAbort(c: Context): AbortController {
 export async function runMetered(
   deps: InferenceDeps,
   c: Context<InferenceEnv>,
-  meta: { requestId: string; endpoint: string },
+  meta: GenerationMeta,
   prepared: PreparedGeneration,
   hooks: GenerationHooks,
 ): Promise<GenerationResult> {
@@ -83,7 +87,7 @@ export async function runMetered(
     deps.ledger.record({
       requestId: meta.requestId,
       keyId: c.get("keyId"),
-      model: deps.engine.model.id,
+      model: meta.model,
       endpoint: meta.endpoint,
       promptTokens: prepared.promptTokens,
       completionTokens,
@@ -110,6 +114,13 @@ export async function runMetered(
     ms: Math.round(deps.clock.monotonic() - started),
   });
   return result;
+}
+
+/** What the ledger needs to know about a generation besides its tokens. */
+export interface GenerationMeta {
+  requestId: string;
+  endpoint: string;
+  model: string;
 }
 
 export function usageOf(r: { promptTokens: number; completionTokens: number }) {

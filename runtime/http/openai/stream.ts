@@ -3,7 +3,7 @@ import { streamSSE } from "hono/streaming";
 import type { GenerationResult, PreparedGeneration } from "../../engine/types.ts";
 import { asHearthError, openAIErrorBody } from "../errors.ts";
 import { HearthError } from "../../errors.ts";
-import { runMetered, type InferenceDeps, type InferenceEnv } from "./shared.ts";
+import { runMetered, type GenerationMeta, type InferenceDeps, type InferenceEnv } from "./shared.ts";
 
 export interface StreamShape {
   /** Sent before the first token (chat sends the assistant role here). */
@@ -21,7 +21,7 @@ export interface StreamShape {
 export function streamGeneration(
   c: Context<InferenceEnv>,
   deps: InferenceDeps,
-  meta: { requestId: string; endpoint: string },
+  meta: GenerationMeta,
   prepared: PreparedGeneration,
   abort: AbortController,
   shape: StreamShape,
