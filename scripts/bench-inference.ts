@@ -12,10 +12,11 @@ import { synthesizeModel } from "../runtime/model/synth.ts";
 import { resolveThreads } from "../runtime/engine/llama-engine.ts";
 
 const CLI = join(import.meta.dir, "..", "runtime", "cli", "main.ts");
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const PARAMS = (process.env.BENCH_PARAMS ?? "100m") as "tiny" | "20m" | "100m";
 const CONTEXT = 1024;
+const PARALLEL = 4;
 const PROMPT = "Summarise the attached intake notes for the clinic's morning meeting in three short bullet points.";
 
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -61,8 +62,10 @@ async function serve(modelPath: string, extra: string[] = []) {
     await Bun.sleep(2);
   }
   const healthzMs = performance.now() - started;
+  while ((await fetch(`${url}/readyz`)).status !== 200) await Bun.sleep(5);
+  const readyzMs = performance.now() - started;
   const id = (await (await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()).data[0].id as string;
-  return { proc, url, key, id, healthzMs };
+  return { proc, url, key, id, healthzMs, readyzMs };
 }
 
 type Sample = { ttftMs: number; tokens: number; tokPerSec: number };
@@ -100,7 +103,7 @@ async function main() {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   // Same settings as `hearth serve`: its default thread count and the same context size.
-  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: 1, threads: resolveThreads(0) });
+  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: PARALLEL, threads: resolveThreads(0) });
   const seq = ctx.getSequence();
   const inProcess = async (): Promise<Sample> => {
     await seq.clearHistory();
@@ -121,7 +124,7 @@ async function main() {
     return { ttftMs: first - t0, tokens, tokPerSec: (tokens - 1) / ((end - first) / 1000) };
   };
 
-  const server = await serve(path, ["--parallel", "4", "--queue-size", "8"]);
+  const server = await serve(path, ["--parallel", String(PARALLEL), "--queue-size", "8"]);
   const http: Sample[] = [];
   const local: Sample[] = [];
   await httpStream(server); // warm-up both paths
@@ -146,10 +149,12 @@ async function main() {
 
   // Idle RSS and start-to-/healthz with the tiny model.
   const healthz: number[] = [];
+  const readyz: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const s = await serve(tinyPath);
     healthz.push(s.healthzMs);
+    readyz.push(s.readyzMs);
     await Bun.sleep(1000);
     const status = readFileSync(`/proc/${s.proc.pid}/status`, "utf8");
     rss.push(Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024);
@@ -165,7 +170,7 @@ async function main() {
     http: { tokPerSec: round(single), ttftMs: round(median(http.map((s) => s.ttftMs))) },
     httpVsInProcess: round(single / median(local.map((s) => s.tokPerSec)), 3),
     concurrent4: { aggregateTokPerSec: round(median(aggregate)), vsSingleStream: round(median(aggregate) / single, 3) },
-    serveTiny: { idleRssMb: round(median(rss), 1), startToHealthzMs: round(median(healthz), 1) },
+    serveTiny: { idleRssMb: round(median(rss), 1), startToHealthzMs: round(median(healthz), 1), startToReadyzMs: round(median(readyz), 1) },
     targets: { httpVsInProcess: ">= 0.95", concurrent4VsSingle: ">= 1.5", idleRssMb: "<= 80", startToHealthzMs: "<= 500" },
   };
   console.log(JSON.stringify(report, null, 2));
@@ -177,7 +182,7 @@ async function main() {
       `HTTP streaming      ${String(report.http.tokPerSec).padEnd(10)} ${report.http.ttftMs}`,
       `ratio HTTP/in-proc  ${report.httpVsInProcess}`,
       `4 streams aggregate ${report.concurrent4.aggregateTokPerSec} tok/s (${report.concurrent4.vsSingleStream}x single)`,
-      `serve (tiny) idle RSS ${report.serveTiny.idleRssMb} MB, start to /healthz ${report.serveTiny.startToHealthzMs} ms`,
+      `serve (tiny) idle RSS ${report.serveTiny.idleRssMb} MB, start to /healthz ${report.serveTiny.startToHealthzMs} ms, to /readyz ${report.serveTiny.startToReadyzMs} ms`,
     ].join("\n"),
   );
   await llama.dispose();

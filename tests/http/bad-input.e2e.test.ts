@@ -26,6 +26,14 @@ const cases = (): Case[] => [
   { name: "several choices", body: { model, messages, n: 3 }, status: 400, code: "invalid_request", param: "n" },
   { name: "too many stop sequences", body: { model, messages, stop: ["a", "b", "c", "d", "e"] }, status: 400, code: "invalid_request", param: "stop" },
   { name: "unknown response_format", body: { model, messages, response_format: { type: "yaml" } }, status: 400, code: "invalid_request", param: "response_format" },
+  {
+    name: "json_schema the grammar cannot express",
+    body: { model, messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "nonsense" } } } },
+    status: 400,
+    code: "invalid_request",
+    param: "response_format",
+  },
+  { name: "streaming request with a bad field", body: { model, messages, stream: true, top_p: 3 }, status: 400, code: "invalid_request", param: "top_p" },
   { name: "body is an array", body: [1, 2], status: 400, code: "invalid_request", mentions: "JSON object" },
   { name: "malformed JSON", body: '{"model": ', status: 400, code: "invalid_json", mentions: "not valid JSON" },
   {

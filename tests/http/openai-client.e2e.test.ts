@@ -199,6 +199,18 @@ describe("OpenAI-compatible API through the official client", () => {
     expect(Number.isInteger(parsed.count)).toBe(true);
   });
 
+  test("a json_schema may name a property \"type\"", async () => {
+    const schema = { type: "object", properties: { type: { enum: ["invoice", "receipt"] } }, required: ["type"] };
+    const res = await client.chat.completions.create({
+      model: server.engine.model.id,
+      messages: [{ role: "user", content: "Classify." }],
+      response_format: { type: "json_schema", json_schema: { name: "doc", schema } },
+      max_tokens: 60,
+      temperature: 0,
+    });
+    expect(["invoice", "receipt"]).toContain(JSON.parse(res.choices[0]!.message.content!).type);
+  });
+
   test("response_format json_object gives parseable JSON", async () => {
     const res = await client.chat.completions.create({
       model: server.engine.model.id,
