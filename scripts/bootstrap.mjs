@@ -18,6 +18,10 @@ const upToDate =
 if (!upToDate) {
   const installer = existsSync(bun) ? [bun, []] : ["npx", ["--yes", `bun@${bunVersion}`]];
   console.error(`hearth: installing dependencies with Bun ${bunVersion} (frozen lockfile)`);
-  execFileSync(installer[0], [...installer[1], "install", "--frozen-lockfile"], { cwd: root, stdio: "inherit" });
+  execFileSync(installer[0], [...installer[1], "install", "--frozen-lockfile"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, HEARTH_BOOTSTRAP: "1" },
+  });
   writeFileSync(marker, bunVersion);
 }
