@@ -47,7 +47,7 @@ export const serveCommand: Command = {
     ctx.io.out(
       [
         `Hearth is serving model "${server.engine.model.id}" at ${server.url}/v1`,
-        `Create an API key:  bun run hearth keys create --name my-app --data-dir ${config.dataDir}`,
+        `Create an API key:  npm run hearth -- keys create --name my-app --data-dir ${config.dataDir}`,
         `Then:               curl ${server.url}/v1/models -H "Authorization: Bearer <key>"`,
       ].join("\n"),
     );
