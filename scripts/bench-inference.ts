@@ -17,6 +17,8 @@ const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const PARAMS = (process.env.BENCH_PARAMS ?? "100m") as "tiny" | "20m" | "100m";
 const CONTEXT = 1024;
 const PARALLEL = 4;
+/** 0 = the runtime's default; both sides always use the same count. */
+const THREADS = resolveThreads(Number(process.env.BENCH_THREADS ?? 0));
 const PROMPT = "Summarise the attached intake notes for the clinic's morning meeting in three short bullet points.";
 
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -103,10 +105,10 @@ async function main() {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   // Same settings as `hearth serve`: its default thread count and the same context size.
-  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: PARALLEL, threads: resolveThreads(0) });
+  const ctx = await m.createContext({ contextSize: CONTEXT, sequences: PARALLEL, threads: THREADS });
   const seq = ctx.getSequence();
   const inProcess = async (): Promise<Sample> => {
-    await seq.clearHistory();
+    // No clearHistory: the server's slot keeps the evaluated prompt too, so both reuse it.
     const chat = new LlamaChat({ contextSequence: seq });
     const before = seq.tokenMeter.getState();
     const t0 = performance.now();
@@ -124,7 +126,7 @@ async function main() {
     return { ttftMs: first - t0, tokens, tokPerSec: (tokens - 1) / ((end - first) / 1000) };
   };
 
-  const server = await serve(path, ["--parallel", String(PARALLEL), "--queue-size", "8"]);
+  const server = await serve(path, ["--parallel", String(PARALLEL), "--queue-size", "8", "--threads", String(THREADS)]);
   const http: Sample[] = [];
   const local: Sample[] = [];
   await httpStream(server); // warm-up both paths
@@ -164,7 +166,7 @@ async function main() {
 
   const single = median(http.map((s) => s.tokPerSec));
   const report = {
-    model: { params: PARAMS, type: "f16", context: CONTEXT, maxTokens: MAX_TOKENS },
+    model: { params: PARAMS, type: "f16", context: CONTEXT, maxTokens: MAX_TOKENS, threads: THREADS, parallel: PARALLEL },
     runs: RUNS,
     inProcess: { tokPerSec: round(median(local.map((s) => s.tokPerSec))), ttftMs: round(median(local.map((s) => s.ttftMs))) },
     http: { tokPerSec: round(single), ttftMs: round(median(http.map((s) => s.ttftMs))) },

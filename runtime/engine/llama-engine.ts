@@ -14,6 +14,7 @@ import {
   type LlamaContextSequence,
   type LlamaEmbeddingContext,
   type LlamaModel,
+  type Token,
 } from "node-llama-cpp";
 import { HearthError } from "../errors.ts";
 import type { Clock } from "../clock.ts";
@@ -59,6 +60,13 @@ export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> 
       if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
     },
   });
+}
+
+function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /**
@@ -145,7 +153,7 @@ export class LlamaEngine implements InferenceEngine {
     );
     history.push({ type: "model", response: [] });
     const rendered = this.chatWrapper.generateContextState({ chatHistory: history }).contextText;
-    const promptTokens = rendered.tokenize(this.llamaModel.tokenizer).length;
+    const promptTokens = rendered.tokenize(this.llamaModel.tokenizer);
     return this.prepare(promptTokens, params, signal, async (sequence, sampling, hooks) => {
       const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper });
       try {
@@ -158,8 +166,9 @@ export class LlamaEngine implements InferenceEngine {
   }
 
   async prepareCompletion(prompt: string, params: SamplingParams, signal: AbortSignal): Promise<PreparedGeneration> {
-    const bos = this.llamaModel.tokens.shouldPrependBosToken && this.llamaModel.tokens.bos != null ? 1 : 0;
-    const promptTokens = this.llamaModel.tokenize(prompt).length + bos;
+    const bos = this.llamaModel.tokens.bos;
+    const tokens = this.llamaModel.tokenize(prompt);
+    const promptTokens = this.llamaModel.tokens.shouldPrependBosToken && bos != null ? [bos, ...tokens] : tokens;
     return this.prepare(promptTokens, params, signal, async (sequence, sampling, hooks) => {
       const completion = new LlamaCompletion({ contextSequence: sequence });
       try {
@@ -173,7 +182,7 @@ export class LlamaEngine implements InferenceEngine {
 
   /** Shared by chat and completions: context check, slot, sampling options, metering of tokens. */
   private async prepare(
-    promptTokens: number,
+    prompt: readonly Token[],
     params: SamplingParams,
     signal: AbortSignal,
     generate: (
@@ -183,6 +192,7 @@ export class LlamaEngine implements InferenceEngine {
     ) => Promise<{ text: string; stopReason: string }>,
   ): Promise<PreparedGeneration> {
     const ctx = this.model.contextSize;
+    const promptTokens = prompt.length;
     if (promptTokens >= ctx) {
       throw new HearthError(
         "context_length_exceeded",
@@ -191,7 +201,9 @@ export class LlamaEngine implements InferenceEngine {
       );
     }
     const grammar = await this.grammars.forParams(params);
-    const lease = await this.pool.acquire(signal);
+    // Prefer the slot whose KV cache already holds the longest part of this prompt (a chat's
+    // earlier turns): only the rest is evaluated.
+    const lease = await this.pool.acquire(signal, (sequence) => sharedPrefix(sequence.contextTokens, prompt));
     const maxTokens = Math.min(params.maxTokens, ctx - promptTokens);
     let ran = false;
     return {

@@ -43,10 +43,23 @@ export class SlotPool<T> {
     return this.free.length > 0 || this.waiters.length < this.queueCapacity;
   }
 
-  acquire(signal?: AbortSignal): Promise<Lease<T>> {
+  /**
+   * A free slot at once (the one `score` rates highest, e.g. the one already holding most of this
+   * prompt), else a place in the queue, else `rate_limited`.
+   */
+  acquire(signal?: AbortSignal, score?: (slot: T) => number): Promise<Lease<T>> {
     if (signal?.aborted) return Promise.reject(new HearthError("client_closed", "client closed the request"));
-    const slot = this.free.shift();
-    if (slot !== undefined) return Promise.resolve(this.lease(slot));
+    if (this.free.length > 0) {
+      let best = 0;
+      if (score) {
+        let bestScore = -Infinity;
+        this.free.forEach((slot, i) => {
+          const s = score(slot);
+          if (s > bestScore) [best, bestScore] = [i, s];
+        });
+      }
+      return Promise.resolve(this.lease(this.free.splice(best, 1)[0]!));
+    }
     if (this.waiters.length >= this.queueCapacity) {
       const s = this.stats();
       return Promise.reject(

@@ -41,4 +41,14 @@ describe("SlotPool", () => {
     held.release();
     expect(pool.stats()).toEqual({ total: 1, busy: 0, queued: 0, queueCapacity: 1 });
   });
+
+  test("a free slot is chosen by score (the one holding most of the prompt)", async () => {
+    const pool = new SlotPool([{ cached: 3 }, { cached: 40 }, { cached: 12 }], 0);
+    const a = await pool.acquire(undefined, (s) => s.cached);
+    expect(a.slot.cached).toBe(40);
+    const b = await pool.acquire(undefined, (s) => s.cached);
+    expect(b.slot.cached).toBe(12);
+    const c = await pool.acquire();
+    expect(c.slot.cached).toBe(3);
+  });
 });
