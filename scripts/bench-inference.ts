@@ -4,7 +4,7 @@
  * side by side in one run (interleaved), medians reported; plus 4-stream aggregate throughput,
  * idle RSS of `hearth serve` and time from process start to /healthz.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { LlamaChat, getLlama, LlamaLogLevel } from "node-llama-cpp";
@@ -17,8 +17,8 @@ const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const PARAMS = (process.env.BENCH_PARAMS ?? "100m") as "tiny" | "20m" | "100m";
 const CONTEXT = 1024;
 const PARALLEL = 4;
-/** 0 = the runtime's default; both sides always use the same count. */
-const THREADS = resolveThreads(Number(process.env.BENCH_THREADS ?? 0));
+/** BENCH_THREADS unset: the runtime's default for the model; both sides always use the same count. */
+const THREADS_SETTING = Number(process.env.BENCH_THREADS ?? 0);
 const PROMPT = "Summarise the attached intake notes for the clinic's morning meeting in three short bullet points.";
 
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -99,6 +99,7 @@ async function httpStream(s: { url: string; key: string; id: string }): Promise<
 
 async function main() {
   const path = await model(PARAMS);
+  const THREADS = resolveThreads(THREADS_SETTING, statSync(path).size);
   const tinyPath = await model("tiny");
 
   // In-process: node-llama-cpp with the same context size and sampling.

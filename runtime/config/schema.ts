@@ -29,7 +29,7 @@ export const ModelConfig = Type.Object(
     parallel: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: "Parallel sequences (slots)" }),
     queueSize: Type.Integer({ default: 16, minimum: 0, description: "Requests that may wait for a slot before 429" }),
     maxTokens: Type.Integer({ default: 1024, minimum: 1, description: "Upper bound of generated tokens per request" }),
-    threads: Type.Integer({ default: 0, minimum: 0, description: "Inference threads; 0 means all cores but one" }),
+    threads: Type.Integer({ default: 0, minimum: 0, description: "Inference threads; 0 picks by model size (see resolveThreads)" }),
     gpu: Type.Boolean({ default: false, description: "Offload to a GPU when one is present" }),
     embeddings: Type.Boolean({ default: true, description: "Serve /v1/embeddings from the loaded model" }),
     chatWrapperFallback: ChatWrapperFallback,

@@ -19,7 +19,7 @@ export const serveCommand: Command = {
     "queue-size": { type: "string", value: "N", description: "Requests that may wait for a slot" },
     "context-size": { type: "string", value: "N", description: "Context tokens per slot" },
     "max-tokens": { type: "string", value: "N", description: "Most tokens generated per request" },
-    threads: { type: "string", value: "N", description: "Inference threads (0 = all cores but one)" },
+    threads: { type: "string", value: "N", description: "Inference threads (0 = chosen by model size)" },
     "open-inference": { type: "boolean", description: "Serve inference without API keys (trusted LAN only)" },
   },
   async run(ctx) {
