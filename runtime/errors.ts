@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   model_unavailable: 503,
   model_load_failed: 503,
   gguf_invalid: 422,
+  model_over_budget: 422,
+  kernel_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
