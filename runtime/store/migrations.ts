@@ -35,4 +35,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER usage_ledger_no_delete BEFORE DELETE ON usage_ledger
   BEGIN SELECT RAISE(ABORT, 'usage_ledger is append-only'); END;
   `,
+  // 2: calibrated llama.cpp settings per (board, kernel build, model), and cached model hashes.
+  `
+  CREATE TABLE calibrations (
+    board        TEXT NOT NULL,
+    kernel       TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    settings     TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (board, kernel, model_sha256)
+  ) STRICT;
+
+  -- Hashing a multi-GB model at every start would delay serving; a file's hash is reused while
+  -- its size and modification time are unchanged.
+  CREATE TABLE model_hashes (
+    path      TEXT PRIMARY KEY,
+    size      INTEGER NOT NULL,
+    mtime_ms  INTEGER NOT NULL,
+    sha256    TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -1,0 +1,129 @@
+import type { Llama, LlamaModel, Token } from "node-llama-cpp";
+
+/** One combination of the settings that decide llama.cpp's speed on a given unit. */
+export interface CalibrationPoint {
+  threads: number;
+  batchSize: number;
+  flashAttention: boolean;
+  /** Layers offloaded to the GPU; 0 on CPU-only boards. */
+  gpuLayers: number;
+}
+
+export interface PointResult extends CalibrationPoint {
+  /** Prompt processing (prefill), tokens per second. */
+  ppTokPerSec: number;
+  /** Generation (decode), tokens per second: what a user waits on. */
+  tgTokPerSec: number;
+}
+
+export interface GridOptions {
+  cores: number;
+  flashAttentionSupported: boolean;
+  /** GPU layer counts to try where a GPU exists (e.g. half and all); [0] on CPU-only boards. */
+  gpuLayers?: number[];
+}
+
+/** Threads from 1 to all cores, two batch sizes, flash attention on and off where supported. */
+export function calibrationGrid(opts: GridOptions): CalibrationPoint[] {
+  const threads = Array.from({ length: Math.max(1, opts.cores) }, (_, i) => i + 1);
+  const batches = [128, 512];
+  const flash = opts.flashAttentionSupported ? [false, true] : [false];
+  const layers = opts.gpuLayers?.length ? opts.gpuLayers : [0];
+  return layers.flatMap((gpuLayers) =>
+    threads.flatMap((t) => batches.flatMap((b) => flash.map((f) => ({ threads: t, batchSize: b, flashAttention: f, gpuLayers })))),
+  );
+}
+
+export interface MeasureOptions {
+  contextSize: number;
+  promptTokens: number;
+  generateTokens: number;
+  /** Repetitions per point; the median is kept (a 2-core box is noisy). */
+  repeats: number;
+  now?: () => number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A prompt of ordinary text, so prefill sees realistic tokens, cut to the wanted length. */
+function promptTokens(model: LlamaModel, count: number): Token[] {
+  const text = "The clinic's intake notes list the patient's history, medication and the questions for today. ";
+  const tokens = model.tokenize(text.repeat(Math.ceil(count / 8) + 1));
+  return tokens.slice(0, count);
+}
+
+/** Measures one point: a fresh context with its settings, prefill then greedy decode. */
+export async function measurePoint(model: LlamaModel, point: CalibrationPoint, opts: MeasureOptions): Promise<PointResult> {
+  const now = opts.now ?? (() => performance.now());
+  const context = await model.createContext({
+    contextSize: opts.contextSize,
+    batchSize: point.batchSize,
+    threads: point.threads,
+    flashAttention: point.flashAttention,
+    sequences: 1,
+  });
+  try {
+    const pp: number[] = [];
+    const tg: number[] = [];
+    const prompt = promptTokens(model, opts.promptTokens);
+    for (let r = 0; r < opts.repeats; r++) {
+      const sequence = context.getSequence();
+      const t0 = now();
+      await sequence.evaluateWithoutGeneratingNewTokens(prompt);
+      const t1 = now();
+      let generated = 0;
+      const t2 = now();
+      for await (const token of sequence.evaluate([prompt.at(-1)!], { temperature: 0 })) {
+        void token;
+        if (++generated >= opts.generateTokens) break;
+      }
+      const t3 = now();
+      pp.push(prompt.length / ((t1 - t0) / 1000));
+      tg.push(generated / ((t3 - t2) / 1000));
+      sequence.dispose();
+    }
+    return { ...point, ppTokPerSec: median(pp), tgTokPerSec: median(tg) };
+  } finally {
+    await context.dispose();
+  }
+}
+
+/**
+ * The best point: fastest generation; among points within 3% of it, the fastest prefill (a
+ * difference that small is noise for decode but prefill decides time to first token).
+ */
+export function pickBest(results: readonly PointResult[]): PointResult {
+  const topTg = Math.max(...results.map((r) => r.tgTokPerSec));
+  const near = results.filter((r) => r.tgTokPerSec >= topTg * 0.97);
+  return near.reduce((a, b) => (b.ppTokPerSec > a.ppTokPerSec ? b : a));
+}
+
+export interface CalibrationRun {
+  points: PointResult[];
+  best: PointResult;
+  durationMs: number;
+}
+
+export async function calibrateModel(
+  llama: Llama,
+  modelPath: string,
+  grid: readonly CalibrationPoint[],
+  opts: MeasureOptions & { onProgress?: (done: number, total: number, last: PointResult) => void },
+): Promise<CalibrationRun> {
+  const now = opts.now ?? (() => performance.now());
+  const started = now();
+  const points: PointResult[] = [];
+  // The model is loaded once per GPU layer count, the only setting fixed at model load.
+  for (const gpuLayers of [...new Set(grid.map((p) => p.gpuLayers))]) {
+    const model = await llama.loadModel({ modelPath, gpuLayers });
+    try {
+      for (const point of grid.filter((p) => p.gpuLayers === gpuLayers)) {
+        points.push(await measurePoint(model, point, opts));
+        opts.onProgress?.(points.length, grid.length, points.at(-1)!);
+      }
+    } finally {
+      await model.dispose();
+    }
+  }
+  return { points, best: pickBest(points), durationMs: Math.round(now() - started) };
+}
