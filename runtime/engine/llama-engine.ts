@@ -41,6 +41,10 @@ export interface LlamaEngineOptions {
   parallel: number;
   queueSize: number;
   threads: number;
+  /** Calibrated settings for this board, kernel and model; config and defaults apply without. */
+  tuned?: { threads: number; batchSize: number; flashAttention: boolean; gpuLayers: number } | null;
+  /** The llama.cpp build serving, for status. */
+  kernel?: { id: string; backend: string; fallbackReason: string | null };
   gpu: boolean;
   embeddings: boolean;
   chatWrapperFallback: "chatML" | "general" | "llama3" | "llama2Chat" | "mistral";
@@ -115,14 +119,18 @@ export class LlamaEngine implements InferenceEngine {
     const llama = opts.llama ?? (await createLlama(opts.gpu, opts.logger));
     let model: LlamaModel;
     try {
-      model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers: opts.gpu ? "auto" : 0 });
+      const gpuLayers = opts.tuned && opts.gpu ? opts.tuned.gpuLayers : opts.gpu ? "auto" : 0;
+      model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers });
     } catch (err) {
       throw new HearthError("model_load_failed", `cannot load ${opts.modelPath}: ${(err as Error).message}`, { cause: err });
     }
     const context = await model.createContext({
       sequences: opts.parallel,
       contextSize: Math.min(opts.contextSize, model.trainContextSize), // per sequence
-      threads: resolveThreads(opts.threads, size),
+      // An explicit config value wins over calibration, which wins over the size heuristic.
+      threads: opts.threads > 0 ? opts.threads : (opts.tuned?.threads ?? resolveThreads(0, size)),
+      batchSize: opts.tuned?.batchSize,
+      flashAttention: opts.tuned?.flashAttention,
     });
     const sequences = Array.from({ length: opts.parallel }, () => context.getSequence());
     const wrapper =
@@ -137,6 +145,14 @@ export class LlamaEngine implements InferenceEngine {
       embeddingLength: model.embeddingVectorSize,
       chatWrapper: wrapper.wrapperName,
       threads: context.currentThreads,
+      settings: {
+        source: opts.threads > 0 ? "config" : opts.tuned ? "calibrated" : "default",
+        threads: context.currentThreads,
+        batchSize: context.batchSize,
+        flashAttention: context.flashAttention === true,
+        gpuLayers: model.gpuLayers,
+      },
+      kernel: opts.kernel ?? { id: `${llama.buildType}:${llama.gpu || "cpu"}`, backend: llama.gpu || "cpu", fallbackReason: null },
       loadMs: Math.round(opts.clock.monotonic() - started),
     };
     opts.logger.info("model loaded", { model: descriptor.id, bytes: size, ...descriptor, path: undefined });

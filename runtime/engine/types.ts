@@ -53,6 +53,9 @@ export interface ModelDescriptor {
   embeddingLength: number;
   chatWrapper: string;
   threads: number;
+  /** The llama.cpp settings in force and where they came from. */
+  settings: { source: "config" | "calibrated" | "default"; threads: number; batchSize: number; flashAttention: boolean; gpuLayers: number };
+  kernel: { id: string; backend: string; fallbackReason: string | null };
   loadMs: number;
 }
 

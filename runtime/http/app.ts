@@ -27,7 +27,8 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
     if (status.state !== "ready") return c.json({ status: status.state, ...status }, 503);
     const engine = deps.models.current();
     const ready = engine.canAccept();
-    return c.json({ status: ready ? "ready" : "busy", model: engine.model.id, slots: engine.slots() }, ready ? 200 : 503);
+    const { id, settings, kernel } = engine.model;
+    return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel }, ready ? 200 : 503);
   });
 
   const v1 = new Hono<InferenceEnv>();
