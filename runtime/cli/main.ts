@@ -4,8 +4,9 @@ import type { Command } from "./command.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from "./commands/keys.ts";
 import { modelInfoCommand, modelSynthCommand } from "./commands/model.ts";
+import { modelFitCommand } from "./commands/model-fit.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {
