@@ -10,6 +10,8 @@ import { UsageLedger } from "./store/usage-ledger.ts";
 import { ModelHost } from "./engine/model-host.ts";
 import type { InferenceEngine } from "./engine/types.ts";
 import { createApp } from "./http/app.ts";
+import { CalibrationStore, type CalibratedSettings } from "./store/calibrations.ts";
+import type { BoardReport } from "../board/index.ts";
 
 export interface RunningServer {
   url: string;
@@ -45,11 +47,34 @@ async function resolveModelPath(config: Config, logger: Logger): Promise<string>
   return demo;
 }
 
-/** llama.cpp's bindings take a few hundred milliseconds to import; the socket opens first. */
-async function loadEngine(config: Config, deps: ServerDeps): Promise<InferenceEngine> {
-  const { LlamaEngine } = await import("./engine/llama-engine.ts");
+/**
+ * Board → kernel build → fit check → calibrated settings → engine. llama.cpp's bindings take a few
+ * hundred milliseconds to import, so all of this runs after the socket is open.
+ */
+async function loadEngine(config: Config, deps: ServerDeps, db: Db): Promise<InferenceEngine> {
+  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }] = await Promise.all([
+    import("./engine/llama-engine.ts"),
+    import("./hardware.ts"),
+    import("../kernels/load.ts"),
+    import("./engine/smoke-test.ts"),
+    import("./model/fit.ts"),
+  ]);
+  const { board, kernel: choice } = await inspectHardware({ allowGpu: config.model.gpu, logger: deps.logger });
+  let llama = deps.llama;
+  let kernel = { id: choice.id, backend: choice.backend as string, fallbackReason: null as string | null };
+  if (!llama) {
+    const loaded = await loadKernel(choice, { logger: deps.logger, smokeTest });
+    llama = loaded.llama;
+    kernel = { id: loaded.active.id, backend: loaded.active.backend, fallbackReason: loaded.fallbackReason };
+  }
+  const modelPath = await resolveModelPath(config, deps.logger);
+  const target = fitTargetOf(board, config.model.gpu);
+  if (config.model.memoryBudgetMB > 0) target.memoryBudgetBytes = config.model.memoryBudgetMB * 1024 * 1024;
+  // Never start a model that would not fit: an OOM kill takes the whole box down.
+  await checkModelFits(modelPath, target, { contextSize: config.model.contextSize, sequences: config.model.parallel }, { llama });
+  const tuned = await calibratedSettings(config, deps, db, { board, kernel: kernel.id, llama, modelPath });
   return LlamaEngine.load({
-    modelPath: await resolveModelPath(config, deps.logger),
+    modelPath,
     modelId: config.model.id,
     contextSize: config.model.contextSize,
     parallel: config.model.parallel,
@@ -60,8 +85,40 @@ async function loadEngine(config: Config, deps: ServerDeps): Promise<InferenceEn
     chatWrapperFallback: config.model.chatWrapperFallback,
     logger: deps.logger,
     clock: deps.clock,
-    llama: deps.llama,
+    llama,
+    ownsLlama: !deps.llama,
+    tuned,
+    kernel,
   });
+}
+
+/** Stored settings for (board, kernel, model); measured now when missing and calibration.auto is on. */
+async function calibratedSettings(
+  config: Config,
+  deps: ServerDeps,
+  db: Db,
+  what: { board: BoardReport; kernel: string; llama: Llama; modelPath: string },
+): Promise<CalibratedSettings | null> {
+  const { modelSha256 } = await import("./model/hash.ts");
+  const key = { board: what.board.kind, kernel: what.kernel, modelSha256: await modelSha256(db, what.modelPath) };
+  const stored = new CalibrationStore(db).find(key);
+  if (stored) return stored.settings;
+  if (!config.calibration.auto) return null;
+  deps.logger.info("calibrating: no stored settings for this board, kernel build and model", key);
+  const { runCalibration } = await import("./calibration/run.ts");
+  const cert = await runCalibration(
+    db,
+    what.modelPath,
+    {
+      board: { kind: what.board.kind, name: what.board.name },
+      kernel: { id: what.kernel, backend: what.llama.gpu || "cpu", cpuVariant: null },
+      llama: what.llama,
+      cores: what.board.cpu.performanceCores || what.board.cpu.cores || 1,
+    },
+    { clock: deps.clock, contextSize: config.model.contextSize },
+  );
+  deps.logger.info("calibrated", { ...cert.settings, tg_tok_s: Math.round(cert.tgTokPerSec), pp_tok_s: Math.round(cert.ppTokPerSec), ms: cert.durationMs });
+  return cert.settings;
 }
 
 /** Opens the store, listens, then loads the model in the background (see ModelHost). */
@@ -93,7 +150,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   deps.logger.info("listening", { url, data_dir: dataDir });
 
-  const ready = models.load(() => loadEngine(config, deps));
+  const ready = models.load(() => loadEngine(config, deps, db));
   ready.catch((err: Error) => deps.logger.error("model failed to load", { error: err.message }));
 
   let stopped = false;

@@ -50,7 +50,9 @@ async function serve(modelPath: string, extra: string[] = []) {
   const key = JSON.parse(keyOut.stdout.toString()).key as string;
   const port = await freePort();
   const started = performance.now();
+  // Settings are given explicitly (same as in-process), so no calibration runs.
   const proc = Bun.spawn([process.execPath, CLI, "serve", "--model", modelPath, "--data-dir", dataDir, "--port", String(port), "--context-size", String(CONTEXT), ...extra], {
+    env: { ...process.env, HEARTH_CALIBRATION_AUTO: "false" },
     stdout: "ignore",
     stderr: "ignore",
   });

@@ -5,8 +5,11 @@ import { serveCommand } from "./commands/serve.ts";
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from "./commands/keys.ts";
 import { modelInfoCommand, modelSynthCommand } from "./commands/model.ts";
 import { modelFitCommand } from "./commands/model-fit.ts";
+import { boardCommand } from "./commands/board.ts";
+import { kernelsCommand } from "./commands/kernels.ts";
+import { calibrateCommand } from "./commands/calibrate.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {

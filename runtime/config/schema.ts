@@ -32,7 +32,22 @@ export const ModelConfig = Type.Object(
     threads: Type.Integer({ default: 0, minimum: 0, description: "Inference threads; 0 picks by model size (see resolveThreads)" }),
     gpu: Type.Boolean({ default: false, description: "Offload to a GPU when one is present" }),
     embeddings: Type.Boolean({ default: true, description: "Serve /v1/embeddings from the loaded model" }),
+    memoryBudgetMB: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: "Memory the model and its KV cache may use; 0 takes the board profile's budget",
+    }),
     chatWrapperFallback: ChatWrapperFallback,
+  },
+  SECTION,
+);
+
+export const CalibrationConfig = Type.Object(
+  {
+    auto: Type.Boolean({
+      default: true,
+      description: "Calibrate before serving when this board, kernel build and model have no stored calibration",
+    }),
   },
   SECTION,
 );
@@ -61,6 +76,7 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ default: "./data", minLength: 1, description: "Where the database and models live" }),
     server: ServerConfig,
     model: ModelConfig,
+    calibration: CalibrationConfig,
     auth: AuthConfig,
     log: LogConfig,
   },

@@ -50,8 +50,10 @@ export interface LlamaEngineOptions {
   chatWrapperFallback: "chatML" | "general" | "llama3" | "llama2Chat" | "mistral";
   logger: Logger;
   clock: Clock;
-  /** Share one llama.cpp binding between engines (tests); created when absent. */
+  /** The llama.cpp binding (from the kernel loader, or shared by tests); created when absent. */
   llama?: Llama;
+  /** Whether close() disposes the binding; by default only one the engine created itself. */
+  ownsLlama?: boolean;
 }
 
 export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> {
@@ -157,7 +159,7 @@ export class LlamaEngine implements InferenceEngine {
     };
     opts.logger.info("model loaded", { model: descriptor.id, bytes: size, ...descriptor, path: undefined });
     const pool = new SlotPool(sequences, opts.queueSize);
-    return new LlamaEngine(opts, llama, !opts.llama, model, context, pool, wrapper, descriptor);
+    return new LlamaEngine(opts, llama, opts.ownsLlama ?? !opts.llama, model, context, pool, wrapper, descriptor);
   }
 
   slots() {

@@ -10,7 +10,7 @@ describe("hearth CLI", () => {
   test("--help lists every command, and every command has its own --help", async () => {
     const top = await hearth(["--help"]);
     expect(top.code).toBe(0);
-    for (const cmd of ["serve", "keys create", "keys list", "keys revoke", "model synth", "model info"]) {
+    for (const cmd of ["serve", "keys create", "keys list", "keys revoke", "model synth", "model info", "model fit", "board", "kernels", "calibrate"]) {
       expect(top.stdout).toContain(cmd);
       const own = await hearth([...cmd.split(" "), "--help"]);
       expect(own.code).toBe(0);

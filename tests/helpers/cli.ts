@@ -14,8 +14,13 @@ export async function hearth(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Starts `hearth serve` in a child process and resolves once it prints its URL. */
-export async function spawnServe(args: string[]) {
-  const proc = Bun.spawn([process.execPath, CLI, "serve", "--port", "0", ...args], { stdout: "pipe", stderr: "pipe" });
+export async function spawnServe(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, CLI, "serve", "--port", "0", ...args], {
+    // Calibration is tested on its own; elsewhere it would only slow every start.
+    env: { ...process.env, HEARTH_CALIBRATION_AUTO: "false", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const decoder = new TextDecoder();
   let out = "";
   const reader = proc.stdout.getReader();

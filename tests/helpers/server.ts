@@ -33,7 +33,8 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(flags: Record<string, unknown> = {}, model?: string): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
   const config = loadConfig({
-    flags: { dataDir, "model.path": model ?? (await testModel()), "server.port": 0, "model.contextSize": 512, ...flags },
+    // Calibration is tested on its own; here it would only slow every server start.
+    flags: { dataDir, "model.path": model ?? (await testModel()), "server.port": 0, "model.contextSize": 512, "calibration.auto": false, ...flags },
   });
   const logs: string[] = [];
   const server = await startServer(config, {

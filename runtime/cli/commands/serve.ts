@@ -20,6 +20,8 @@ export const serveCommand: Command = {
     "context-size": { type: "string", value: "N", description: "Context tokens per slot" },
     "max-tokens": { type: "string", value: "N", description: "Most tokens generated per request" },
     threads: { type: "string", value: "N", description: "Inference threads (0 = chosen by model size)" },
+    "memory-budget-mb": { type: "string", value: "MB", description: "Memory the model may use (default: the board profile's budget)" },
+    "no-calibrate": { type: "boolean", description: "Do not calibrate before serving when no calibration is stored" },
     "open-inference": { type: "boolean", description: "Serve inference without API keys (trusted LAN only)" },
   },
   async run(ctx) {
@@ -34,6 +36,8 @@ export const serveCommand: Command = {
       "model.contextSize": intFlag(v, "context-size"),
       "model.maxTokens": intFlag(v, "max-tokens"),
       "model.threads": intFlag(v, "threads"),
+      "model.memoryBudgetMB": intFlag(v, "memory-budget-mb"),
+      "calibration.auto": v["no-calibrate"] ? false : undefined,
       "auth.openInference": v["open-inference"] ? true : undefined,
     });
     const logger = createLogger({ level: config.log.level });

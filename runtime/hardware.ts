@@ -1,0 +1,34 @@
+import { detectBoard, type BoardReport } from "../board/index.ts";
+import { scanCatalog, selectKernel, type KernelChoice, type KernelHost } from "../kernels/index.ts";
+import type { FitTarget } from "./model/fit.ts";
+import type { Logger } from "./log.ts";
+
+/** What the board says, translated for kernel selection. */
+export function kernelHostOf(board: BoardReport): KernelHost {
+  return { boardKind: board.kind, arch: board.cpu.arch, cpuFeatures: board.cpu.features, gpus: board.gpus };
+}
+
+/** What the board says, translated for fitting a model into its memory. */
+export function fitTargetOf(board: BoardReport, allowGpu: boolean): FitTarget {
+  const { profile } = board;
+  const gpu =
+    !allowGpu || profile.gpuPolicy === "none"
+      ? null
+      : profile.gpuPolicy === "offload-all"
+        ? { vramBytes: profile.memoryBudgetBytes, unifiedMemory: true, offload: "all" as const }
+        : { vramBytes: profile.vramBudgetBytes ?? 0, unifiedMemory: false, offload: "fit" as const };
+  return { memoryBudgetBytes: profile.memoryBudgetBytes, arch: board.cpu.arch, cpuFeatures: board.cpu.features, gpu };
+}
+
+export interface Hardware {
+  board: BoardReport;
+  kernel: KernelChoice;
+}
+
+/** Detects the board and selects its llama.cpp build (nothing is loaded yet). */
+export async function inspectHardware(opts: { root?: string; allowGpu: boolean; logger?: Logger }): Promise<Hardware> {
+  const board = await detectBoard({ root: opts.root, logger: opts.logger });
+  if (board.fallbackReason) opts.logger?.warn("unknown board: generic profile", { reason: board.fallbackReason });
+  const kernel = selectKernel(kernelHostOf(board), scanCatalog(), { allowGpu: opts.allowGpu });
+  return { board, kernel };
+}
