@@ -20,7 +20,7 @@ import { FitTargetSchema, type FitTarget } from "./fit/target.ts";
 export { MARGIN_FIXED_BYTES, MARGIN_FRACTION } from "./fit/estimate.ts";
 export { PREFERENCE_RULES } from "./fit/preference.ts";
 export { CandidateFitSchema, FitDecisionSchema, FitOptionsSchema, type CandidateFit, type FitDecision, type FitOptions } from "./fit/schema.ts";
-export { FitTargetSchema, systemReserveBytes, thisMachineFitTarget, type FitTarget, type FitTargetSource } from "./fit/target.ts";
+export { FitTargetSchema, type FitTarget, type FitTargetSource } from "./fit/target.ts";
 
 export interface FitDeps {
   /** A llama.cpp binding for node-llama-cpp's estimators; without one they use a backend-less one. */

@@ -18,12 +18,12 @@ import {
   FitDecisionSchema,
   fitModel,
   requireFit,
-  thisMachineFitTarget,
   type CandidateFit,
   type FitDecision,
   type FitTarget,
 } from "../../runtime/model/fit.ts";
-import { cpuFeaturesFromCpuinfo } from "../../runtime/model/fit/target.ts";
+import { detectBoard } from "../../board/index.ts";
+import { fitTargetOf } from "../../runtime/hardware.ts";
 import { testModel } from "../helpers/models.ts";
 import { testLlama } from "./fixture.ts";
 
@@ -260,7 +260,7 @@ describe("estimates against real loads", () => {
   // allocations (llama.cpp maps the file's tensor range with its alignment padding while the
   // estimate sums the tensors; the decision's MB are rounded to 0.1).
   test("never below what llama.cpp allocates or what the process grows by", async () => {
-    const here = thisMachineFitTarget(); // the repacking this CPU really does
+    const here = fitTargetOf(await detectBoard(), false); // the repacking this CPU really does
     const cases = [
       [tiny.f16, 2048, 1],
       [tiny.q4_0, 2048, 1],
@@ -343,12 +343,5 @@ describe("hearth model fit", () => {
     const bad = capture();
     expect(await runCli(["model", "fit", m20.q4_0, "--context", "lots"], [command], bad)).toBe(2);
     expect(bad.stderr).toContain("--context");
-  });
-
-  test("this machine's target: memory minus the reserve, and CPU features from /proc/cpuinfo", () => {
-    const t = thisMachineFitTarget({ totalMemoryBytes: () => 8 * 2 ** 30, arch: "arm64", cpuinfo: () => "Features\t: fp asimd fphp asimdhp asimddp i8mm sve\n" });
-    expect(t).toEqual({ memoryBudgetBytes: 8 * 2 ** 30 - Math.round(8 * 2 ** 30 * 0.1), arch: "arm64", cpuFeatures: ["dotprod", "fp16", "i8mm", "neon", "sve"], gpu: null });
-    expect(cpuFeaturesFromCpuinfo("flags\t: fpu sse4_2 avx avx2 f16c fma avx512f avx512_vnni\n")).toEqual(["avx", "avx2", "avx512f", "avx512vnni", "f16c", "fma", "sse4_2"]);
-    expect(thisMachineFitTarget({ totalMemoryBytes: () => 2 * 2 ** 30, arch: "arm64", cpuinfo: () => "" }).memoryBudgetBytes).toBe(1.5 * 2 ** 30);
   });
 });

@@ -8,8 +8,14 @@ import type { FitDecision, FitTarget, FitTargetSource } from "../../model/fit.ts
 
 export const DEFAULT_FIT_CONTEXT = 2048;
 
+/** The detected board's budget and CPU, with its GPU as the board could use it. */
+async function boardFitTarget(): Promise<FitTarget> {
+  const [{ detectBoard }, { fitTargetOf }] = await Promise.all([import("../../../board/index.ts"), import("../../hardware.ts")]);
+  return fitTargetOf(await detectBoard(), true);
+}
+
 export interface ModelFitCommandDeps {
-  /** The hardware to fit; default: this machine (the board module will provide one). */
+  /** The hardware to fit; default: the detected board's profile. */
   targetSource?: FitTargetSource;
   /** A llama.cpp binding for the estimators; default: node-llama-cpp's backend-less one. */
   llama?: () => Promise<Llama>;
@@ -68,8 +74,8 @@ export function createModelFitCommand(deps: ModelFitCommandDeps = {}): Command {
         throw new HearthError("invalid_request", `--budget-mb: ${budgetMB} must not be negative`, { field: "budget-mb" });
       }
       // Imported on use: node-llama-cpp is heavy, and every other command loads this file.
-      const { fitModel, requireFit, thisMachineFitTarget } = await import("../../model/fit.ts");
-      const base = await (deps.targetSource ?? (() => thisMachineFitTarget()))();
+      const { fitModel, requireFit } = await import("../../model/fit.ts");
+      const base = await (deps.targetSource ?? boardFitTarget)();
       const target = budgetMB === undefined ? base : { ...base, memoryBudgetBytes: budgetMB * 1e6 };
       const llama = deps.llama ? await deps.llama() : undefined;
       const decision = await fitModel(files, target, { contextSize, sequences }, llama ? { llama } : {});
