@@ -48,7 +48,7 @@ export async function runCalibration(db: Db, modelPath: string, target: Calibrat
   const run = await calibrateModel(target.llama, modelPath, grid, {
     contextSize: Math.min(opts.contextSize ?? 1024, info.contextLength ?? 1024),
     promptTokens: 256,
-    generateTokens: 48,
+    generateTokens: 64,
     repeats: 3,
     onProgress: opts.onProgress,
     now: () => opts.clock.monotonic(),
