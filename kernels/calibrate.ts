@@ -112,18 +112,31 @@ export async function calibrateModel(
 ): Promise<CalibrationRun> {
   const now = opts.now ?? (() => performance.now());
   const started = now();
-  const points: PointResult[] = [];
-  // The model is loaded once per GPU layer count, the only setting fixed at model load.
+  const samples = grid.map(() => [] as PointResult[]);
+  const total = grid.length * opts.repeats;
+  let done = 0;
+  // The model is loaded once per GPU layer count, the only setting fixed at model load. Repeats
+  // go round the whole grid rather than point by point, so drift (heat, a busy neighbour) is
+  // spread over every point instead of favouring whichever ran in a quiet moment.
   for (const gpuLayers of [...new Set(grid.map((p) => p.gpuLayers))]) {
     const model = await llama.loadModel({ modelPath, gpuLayers });
     try {
-      for (const point of grid.filter((p) => p.gpuLayers === gpuLayers)) {
-        points.push(await measurePoint(model, point, opts));
-        opts.onProgress?.(points.length, grid.length, points.at(-1)!);
+      for (let round = 0; round < opts.repeats; round++) {
+        for (const [i, point] of grid.entries()) {
+          if (point.gpuLayers !== gpuLayers) continue;
+          const result = await measurePoint(model, point, { ...opts, repeats: 1 });
+          samples[i]!.push(result);
+          opts.onProgress?.(++done, total, result);
+        }
       }
     } finally {
       await model.dispose();
     }
   }
+  const points = grid.map((point, i) => ({
+    ...point,
+    ppTokPerSec: median(samples[i]!.map((r) => r.ppTokPerSec)),
+    tgTokPerSec: median(samples[i]!.map((r) => r.tgTokPerSec)),
+  }));
   return { points, best: pickBest(points), durationMs: Math.round(now() - started) };
 }

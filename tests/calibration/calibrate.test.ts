@@ -51,7 +51,7 @@ describe("runCalibration on this machine", () => {
     );
     expect(Value.Check(CertificateSchema, cert)).toBe(true);
     expect(cert.grid.length).toBeGreaterThanOrEqual(4);
-    expect(progress).toEqual(cert.grid.map((_, i) => i + 1));
+    expect(progress).toEqual(Array.from({ length: cert.grid.length * 3 }, (_, i) => i + 1)); // 3 rounds
     const fastest = Math.max(...cert.grid.map((g) => g.tgTokPerSec));
     expect(cert.tgTokPerSec).toBeGreaterThanOrEqual(fastest * 0.97);
     expect(cert.grid).toContainEqual({ ...cert.settings, ppTokPerSec: cert.ppTokPerSec, tgTokPerSec: cert.tgTokPerSec });
