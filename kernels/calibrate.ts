@@ -104,6 +104,12 @@ export interface CalibrationRun {
   durationMs: number;
 }
 
+/**
+ * Successive halving: every point is measured once, the faster half again, and so on down to two
+ * finalists, round-robin within each stage so drift is spread over the contenders. Samples go
+ * where the decision is made: on a noisy small box, near-equal points need many samples to tell
+ * apart, clearly slower ones need one. `repeats` is the number of stages' extra samples per finalist.
+ */
 export async function calibrateModel(
   llama: Llama,
   modelPath: string,
@@ -113,30 +119,40 @@ export async function calibrateModel(
   const now = opts.now ?? (() => performance.now());
   const started = now();
   const samples = grid.map(() => [] as PointResult[]);
-  const total = grid.length * opts.repeats;
-  let done = 0;
-  // The model is loaded once per GPU layer count, the only setting fixed at model load. Repeats
-  // go round the whole grid rather than point by point, so drift (heat, a busy neighbour) is
-  // spread over every point instead of favouring whichever ran in a quiet moment.
-  for (const gpuLayers of [...new Set(grid.map((p) => p.gpuLayers))]) {
-    const model = await llama.loadModel({ modelPath, gpuLayers });
-    try {
-      for (let round = 0; round < opts.repeats; round++) {
-        for (const [i, point] of grid.entries()) {
-          if (point.gpuLayers !== gpuLayers) continue;
-          const result = await measurePoint(model, point, { ...opts, repeats: 1 });
-          samples[i]!.push(result);
-          opts.onProgress?.(++done, total, result);
-        }
-      }
-    } finally {
-      await model.dispose();
-    }
+  const stageSizes: number[] = [];
+  for (let n = grid.length; ; n = Math.max(2, Math.ceil(n / 2))) {
+    stageSizes.push(n);
+    if (n <= 2) break;
   }
-  const points = grid.map((point, i) => ({
-    ...point,
+  const perStage = (stage: number) => (stage === 0 ? 1 : opts.repeats);
+  const total = stageSizes.reduce((sum, n, i) => sum + n * perStage(i), 0);
+  let done = 0;
+  const summary = (i: number) => ({
+    ...grid[i]!,
     ppTokPerSec: median(samples[i]!.map((r) => r.ppTokPerSec)),
     tgTokPerSec: median(samples[i]!.map((r) => r.tgTokPerSec)),
-  }));
-  return { points, best: pickBest(points), durationMs: Math.round(now() - started) };
+  });
+  let contenders = grid.map((_, i) => i);
+  for (const [stage, keep] of stageSizes.entries()) {
+    const speed = (i: number) => (samples[i]!.length ? summary(i).tgTokPerSec : 0);
+    contenders = [...contenders].sort((a, b) => speed(b) - speed(a)).slice(0, keep);
+    // The model is loaded once per GPU layer count per stage: the only setting fixed at load.
+    for (const gpuLayers of [...new Set(contenders.map((i) => grid[i]!.gpuLayers))]) {
+      const model = await llama.loadModel({ modelPath, gpuLayers });
+      try {
+        for (let round = 0; round < perStage(stage); round++) {
+          for (const i of contenders.filter((c) => grid[c]!.gpuLayers === gpuLayers)) {
+            const result = await measurePoint(model, grid[i]!, { ...opts, repeats: 1 });
+            samples[i]!.push(result);
+            opts.onProgress?.(++done, total, result);
+          }
+        }
+      } finally {
+        await model.dispose();
+      }
+    }
+  }
+  const points = grid.map((_, i) => summary(i));
+  // The choice is made among the finalists, whose medians rest on the most samples.
+  return { points, best: pickBest(contenders.map((i) => points[i]!)), durationMs: Math.round(now() - started) };
 }

@@ -15,7 +15,7 @@ const SIZES = (process.env.BENCH_PARAMS ?? "20m,100m").split(",") as ("tiny" | "
 const OPTS: MeasureOptions = { contextSize: 1024, promptTokens: 256, generateTokens: 64, repeats: 3 };
 const round = (x: number) => Math.round(x * 10) / 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const label = (p: CalibrationPoint) => `t${p.threads} b${p.batchSize} fa${p.flashAttention ? 1 : 0}`;
 
 async function model(params: string): Promise<string> {
