@@ -89,12 +89,13 @@ export async function measurePoint(model: LlamaModel, point: CalibrationPoint, o
 }
 
 /**
- * The best point: fastest generation; among points within 3% of it, the fastest prefill (a
- * difference that small is noise for decode but prefill decides time to first token).
+ * The best point: fastest generation (what a user waits on); prefill only breaks near-exact ties
+ * (1%). A wider tolerance let prefill pick batch 512 over batch 128 on the 100m model although
+ * batch 128 decoded 5-10% faster with 2 threads in every bench run.
  */
 export function pickBest(results: readonly PointResult[]): PointResult {
   const topTg = Math.max(...results.map((r) => r.tgTokPerSec));
-  const near = results.filter((r) => r.tgTokPerSec >= topTg * 0.97);
+  const near = results.filter((r) => r.tgTokPerSec >= topTg * 0.99);
   return near.reduce((a, b) => (b.ppTokPerSec > a.ppTokPerSec ? b : a));
 }
 

@@ -31,10 +31,12 @@ describe("calibration grid and choice", () => {
     expect(new Set(full.map((p) => p.gpuLayers))).toEqual(new Set([16, 33]));
   });
 
-  test("the fastest generation wins; within 3% of it, the fastest prefill", () => {
+  test("the fastest generation wins; prefill breaks only near-exact (1%) ties", () => {
     expect(pickBest([point(1, 128, 100, 500), point(2, 128, 60, 900)]).threads).toBe(1);
-    const best = pickBest([point(1, 128, 100, 500), point(1, 512, 98, 800), point(2, 512, 90, 2000)]);
-    expect([best.threads, best.batchSize]).toEqual([1, 512]);
+    const tie = pickBest([point(1, 128, 100, 500), point(1, 512, 99.5, 800), point(2, 512, 90, 2000)]);
+    expect([tie.threads, tie.batchSize]).toEqual([1, 512]);
+    const notTie = pickBest([point(1, 128, 100, 500), point(1, 512, 97, 800)]);
+    expect(notTie.batchSize).toBe(128);
   });
 });
 
@@ -55,7 +57,8 @@ describe("runCalibration on this machine", () => {
     expect(progress).toEqual(Array.from({ length: progress.length }, (_, i) => i + 1));
     expect(progress.length).toBeGreaterThan(cert.grid.length);
     const fastest = Math.max(...cert.grid.map((g) => g.tgTokPerSec));
-    expect(cert.tgTokPerSec).toBeGreaterThanOrEqual(fastest * 0.97);
+    // Chosen among the finalists, whose medians rest on more samples than an eliminated point's.
+    expect(cert.tgTokPerSec).toBeGreaterThanOrEqual(fastest * 0.9);
     expect(cert.grid).toContainEqual({ ...cert.settings, ppTokPerSec: cert.ppTokPerSec, tgTokPerSec: cert.tgTokPerSec });
     expect(cert.model.sha256).toBe(await modelSha256(db, model));
     expect(cert.peakMemoryBytes).toBeGreaterThan(10 * 1024 * 1024);
