@@ -37,7 +37,13 @@ export function calibrationGrid(opts: GridOptions): CalibrationPoint[] {
 export interface MeasureOptions {
   contextSize: number;
   promptTokens: number;
+  /** Decode at least this many tokens per sample… */
   generateTokens: number;
+  /**
+   * …and for at least this long (within the context): a fast model's 64 tokens take ~0.2 s, short
+   * enough for one scheduler hiccup on a 2-core box to move the result by 10%.
+   */
+  minDecodeMs?: number;
   /** Repetitions per point; the median is kept (a 2-core box is noisy). */
   repeats: number;
   now?: () => number;
@@ -73,9 +79,11 @@ export async function measurePoint(model: LlamaModel, point: CalibrationPoint, o
       const t1 = now();
       let generated = 0;
       const t2 = now();
+      const room = opts.contextSize - prompt.length - 1;
+      const minMs = opts.minDecodeMs ?? 0;
       for await (const token of sequence.evaluate([prompt.at(-1)!], { temperature: 0 })) {
         void token;
-        if (++generated >= opts.generateTokens) break;
+        if (++generated >= room || (generated >= opts.generateTokens && now() - t2 >= minMs)) break;
       }
       const t3 = now();
       pp.push(prompt.length / ((t1 - t0) / 1000));

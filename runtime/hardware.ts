@@ -1,5 +1,6 @@
 import { detectBoard, type BoardReport } from "../board/index.ts";
-import { scanCatalog, selectKernel, type KernelChoice, type KernelHost } from "../kernels/index.ts";
+import { scanCatalog } from "../kernels/catalog.ts";
+import { selectKernel, type KernelChoice, type KernelHost } from "../kernels/select.ts";
 import type { FitTarget } from "./model/fit.ts";
 import type { Logger } from "./log.ts";
 

@@ -12,7 +12,7 @@ import { synthesizeModel } from "../runtime/model/synth.ts";
 import { calibrateModel, calibrationGrid, measurePoint, type CalibrationPoint, type MeasureOptions } from "../kernels/calibrate.ts";
 
 const SIZES = (process.env.BENCH_PARAMS ?? "20m,100m").split(",") as ("tiny" | "20m" | "100m")[];
-const OPTS: MeasureOptions = { contextSize: 1024, promptTokens: 256, generateTokens: 64, repeats: 3 };
+const OPTS: MeasureOptions = { contextSize: 1024, promptTokens: 256, generateTokens: 64, minDecodeMs: 1000, repeats: 3 };
 const round = (x: number) => Math.round(x * 10) / 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -35,7 +35,7 @@ async function measureDefaults(m: LlamaModel): Promise<{ tokPerSec: number; thre
   const context = await m.createContext({ contextSize: OPTS.contextSize, sequences: 1 });
   const settings = { threads: context.currentThreads, batchSize: context.batchSize, flashAttention: context.flashAttention === true, gpuLayers: 0 };
   await context.dispose();
-  const r = await measurePoint(m, settings, { ...OPTS, generateTokens: 12, promptTokens: 32, repeats: 1 });
+  const r = await measurePoint(m, settings, { ...OPTS, generateTokens: 12, minDecodeMs: 0, promptTokens: 32, repeats: 1 });
   return { tokPerSec: r.tgTokPerSec, threads: settings.threads };
 }
 

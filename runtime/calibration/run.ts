@@ -49,6 +49,7 @@ export async function runCalibration(db: Db, modelPath: string, target: Calibrat
     contextSize: Math.min(opts.contextSize ?? 1024, info.contextLength ?? 1024),
     promptTokens: 256,
     generateTokens: 64,
+    minDecodeMs: 1000,
     repeats: 3,
     onProgress: opts.onProgress,
     now: () => opts.clock.monotonic(),

@@ -7,7 +7,6 @@ import { HearthError } from "../../errors.ts";
 import { systemClock } from "../../clock.ts";
 import { createLogger } from "../../log.ts";
 import { openDatabase } from "../../store/db.ts";
-import { inspectHardware } from "../../hardware.ts";
 
 export const calibrateCommand: Command = {
   path: ["calibrate"],
@@ -22,6 +21,7 @@ export const calibrateCommand: Command = {
     if (!config.model.path) throw new HearthError("invalid_request", "--model is required (or set model.path in the config)", { field: "model" });
     const modelPath = resolve(config.model.path);
     const logger = createLogger({ level: "warn" });
+    const { inspectHardware } = await import("../../hardware.ts");
     const { board, kernel } = await inspectHardware({ allowGpu: config.model.gpu, logger });
     const { loadKernel } = await import("../../../kernels/load.ts");
     const { smokeTest } = await import("../../engine/smoke-test.ts");

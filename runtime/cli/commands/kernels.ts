@@ -1,8 +1,7 @@
 import type { Command } from "../command.ts";
 import { JSON_OPTION } from "../command.ts";
-import { inspectHardware } from "../../hardware.ts";
 import { silentLogger } from "../../log.ts";
-import type { KernelChoice } from "../../../kernels/index.ts";
+import type { KernelChoice } from "../../../kernels/select.ts";
 
 function describe(choice: KernelChoice, indent = ""): string[] {
   const lines = [`${indent}${choice.id} (${choice.backend}${choice.cpuVariant ? `, ggml CPU variant ${choice.cpuVariant}` : ""})`];
@@ -21,6 +20,7 @@ export const kernelsCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
+    const { inspectHardware } = await import("../../hardware.ts");
     const { board, kernel } = await inspectHardware({ root: ctx.values.root as string | undefined, allowGpu: ctx.values.gpu === true });
     let probe: { active: string; fallbackReason: string | null } | null = null;
     if (ctx.values.probe) {
