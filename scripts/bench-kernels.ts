@@ -16,7 +16,7 @@ const OPTS: MeasureOptions = { contextSize: 1024, promptTokens: 256, generateTok
 const round = (x: number) => Math.round(x * 10) / 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const HOLDOUT_ROUNDS = Number(process.env.BENCH_HOLDOUT_ROUNDS ?? 7);
+const HOLDOUT_ROUNDS = Number(process.env.BENCH_HOLDOUT_ROUNDS ?? 8);
 const label = (p: CalibrationPoint) => `t${p.threads} b${p.batchSize} fa${p.flashAttention ? 1 : 0}`;
 
 async function model(params: string): Promise<string> {
@@ -62,11 +62,17 @@ for (const size of SIZES) {
   // the ratio comes from fresh hold-out rounds measuring just the two, interleaved.
   const bestPoint = grid.reduce((a, b) => (independent.get(label(b))! > independent.get(label(a))! ? b : a));
   const holdout = { best: [] as number[], calibrated: [] as number[] };
+  const same = label(bestPoint) === label(calibration.best);
+  const one = async (p: CalibrationPoint) => (await measurePoint(m2, p, { ...OPTS, repeats: 1 })).tgTokPerSec;
   for (let round = 0; round < HOLDOUT_ROUNDS; round++) {
-    holdout.best.push((await measurePoint(m2, bestPoint, { ...OPTS, repeats: 1 })).tgTokPerSec);
-    holdout.calibrated.push(
-      label(bestPoint) === label(calibration.best) ? holdout.best.at(-1)! : (await measurePoint(m2, calibration.best, { ...OPTS, repeats: 1 })).tgTokPerSec,
-    );
+    // Alternate which goes first, so an order effect (a warm cache, a neighbour) cancels out.
+    if (round % 2 === 0 || same) {
+      holdout.best.push(await one(bestPoint));
+      holdout.calibrated.push(same ? holdout.best.at(-1)! : await one(calibration.best));
+    } else {
+      holdout.calibrated.push(await one(calibration.best));
+      holdout.best.push(await one(bestPoint));
+    }
   }
   const calibrated = median(holdout.calibrated);
   const bestGrid = median(holdout.best);
