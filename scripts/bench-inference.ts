@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { LlamaChat, getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { synthesizeModel } from "../runtime/model/synth.ts";
-import { resolveThreads } from "../runtime/engine/llama-engine.ts";
+import { resolveThreads } from "../runtime/engine/threads.ts";
 
 const CLI = join(import.meta.dir, "..", "runtime", "cli", "main.ts");
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

@@ -1,18 +1,14 @@
 import { basename, extname } from "node:path";
 import { statSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import {
-  getLlama,
   LlamaChat,
   LlamaCompletion,
-  LlamaLogLevel,
   resolveChatWrapper,
   type ChatHistoryItem,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
-  type LlamaEmbeddingContext,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
@@ -21,6 +17,9 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { SlotPool } from "./slot-pool.ts";
 import { GrammarCache } from "./grammar-cache.ts";
+import { createLlama } from "./llama-binding.ts";
+import { resolveThreads } from "./threads.ts";
+import { Embedder } from "./embedder.ts";
 import { checkGgufHeader } from "../model/header-check.ts";
 import type {
   ChatMessage,
@@ -56,17 +55,6 @@ export interface LlamaEngineOptions {
   ownsLlama?: boolean;
 }
 
-export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> {
-  return getLlama({
-    gpu: gpu ? "auto" : false,
-    build: "never",
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      const text = message.trim();
-      if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
-    },
-  });
-}
 
 function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
   const n = Math.min(a.length, b.length);
@@ -75,24 +63,10 @@ function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
   return i;
 }
 
-/** Below this size a token's compute is too short for an extra thread to pay for its syncing. */
-export const SMALL_MODEL_BYTES = 128 * 1024 * 1024;
-
-/**
- * 0 means automatic, until calibration (which measures) chooses: llama.cpp's workers spin while
- * they wait, and on a small model a thread per core starves the JS thread that feeds them.
- * Measured under Bun on 2 cores: tiny model, 2 threads ~200x slower than 1; 20m f16 (40 MB)
- * ~350 tok/s with 1 thread vs ~95 with 2; 100m f16 (200 MB) ~47 tok/s with 1 vs ~54 with 2.
- */
-export function resolveThreads(configured: number, modelBytes: number, cores = availableParallelism()): number {
-  if (configured > 0) return configured;
-  return modelBytes < SMALL_MODEL_BYTES ? Math.max(1, cores - 1) : cores;
-}
 
 /** Runs llama.cpp through node-llama-cpp: one context with `parallel` sequences, one slot each. */
 export class LlamaEngine implements InferenceEngine {
-  private embeddingContext: Promise<LlamaEmbeddingContext> | null = null;
-  private readonly embeddingPool: SlotPool<true>;
+  private readonly embedder: Embedder | null;
   private readonly grammars: GrammarCache;
 
   private constructor(
@@ -106,7 +80,9 @@ export class LlamaEngine implements InferenceEngine {
     readonly model: ModelDescriptor,
   ) {
     this.grammars = new GrammarCache(llama);
-    this.embeddingPool = new SlotPool<true>([true], opts.queueSize);
+    this.embedder = opts.embeddings
+      ? new Embedder(llamaModel, { modelId: model.id, contextSize: model.contextSize, threads: model.threads, queueSize: opts.queueSize })
+      : null;
   }
 
   static async load(opts: LlamaEngineOptions): Promise<LlamaEngine> {
@@ -273,50 +249,14 @@ export class LlamaEngine implements InferenceEngine {
   }
 
   async embed(inputs: string[], signal: AbortSignal): Promise<EmbeddingResult> {
-    if (!this.opts.embeddings) {
+    if (!this.embedder) {
       throw new HearthError("embeddings_unsupported", `model ${this.model.id} is not configured to serve embeddings`, { field: "model" });
     }
-    const lease = await this.embeddingPool.acquire(signal);
-    try {
-      const context = await this.embeddingContextOnce();
-      const limit = context.model.trainContextSize;
-      let promptTokens = 0;
-      const vectors: number[][] = [];
-      for (const [i, input] of inputs.entries()) {
-        const tokens = this.llamaModel.tokenize(input);
-        if (tokens.length > Math.min(limit, this.model.contextSize)) {
-          throw new HearthError(
-            "context_length_exceeded",
-            `input[${i}] has ${tokens.length} tokens but embeddings take at most ${Math.min(limit, this.model.contextSize)}`,
-            { field: `input[${i}]` },
-          );
-        }
-        if (signal.aborted) throw new HearthError("client_closed", "client closed the request");
-        promptTokens += tokens.length;
-        vectors.push([...(await context.getEmbeddingFor(tokens)).vector]);
-      }
-      return { vectors, promptTokens };
-    } finally {
-      lease.release();
-    }
-  }
-
-  private embeddingContextOnce(): Promise<LlamaEmbeddingContext> {
-    this.embeddingContext ??= this.llamaModel
-      .createEmbeddingContext({ contextSize: Math.min(this.model.contextSize, this.llamaModel.trainContextSize), threads: this.model.threads })
-      .catch((err: unknown) => {
-        this.embeddingContext = null;
-        throw new HearthError("embeddings_unsupported", `model ${this.model.id} cannot produce embeddings: ${(err as Error).message}`, {
-          field: "model",
-          cause: err,
-        });
-      });
-    return this.embeddingContext;
+    return this.embedder.embed(inputs, signal);
   }
 
   async close(): Promise<void> {
-    const embedding = await this.embeddingContext?.catch(() => null);
-    await embedding?.dispose();
+    await this.embedder?.close();
     await this.context.dispose();
     await this.llamaModel.dispose();
     if (this.ownsLlama) await this.llama.dispose();

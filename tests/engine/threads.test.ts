@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { resolveThreads, SMALL_MODEL_BYTES } from "../../runtime/engine/llama-engine.ts";
+import { resolveThreads, SMALL_MODEL_BYTES } from "../../runtime/engine/threads.ts";
 
 test("automatic threads: all cores for large models, one spare for small ones, never zero", () => {
   expect(resolveThreads(3, 10, 8)).toBe(3); // configured wins

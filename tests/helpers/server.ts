@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import type { Llama } from "node-llama-cpp";
 import { loadConfig } from "../../runtime/config/load.ts";
 import { startServer, type RunningServer } from "../../runtime/server.ts";
-import { createLlama } from "../../runtime/engine/llama-engine.ts";
+import { createLlama } from "../../runtime/engine/llama-binding.ts";
 import { createLogger, silentLogger } from "../../runtime/log.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { ApiKeyStore } from "../../runtime/store/api-keys.ts";
