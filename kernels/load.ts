@@ -33,11 +33,16 @@ export function openKernel(choice: KernelChoice, logger: KernelLogger): Promise<
     cmakeOptions: recipe?.cmakeOptions,
     progressLogs: false,
     logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      const text = message.trim();
-      if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
-    },
+    logger: llamaLogsTo(logger),
   });
+}
+
+/** llama.cpp's warnings and errors as structured log lines. */
+export function llamaLogsTo(logger: KernelLogger): (level: LlamaLogLevel, message: string) => void {
+  return (level, message) => {
+    const text = message.trim();
+    if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
+  };
 }
 
 /**

@@ -1,15 +1,8 @@
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { llamaLogsTo } from "../../kernels/load.ts";
 import type { Logger } from "../log.ts";
 
-/** A CPU or GPU llama.cpp binding with its logs routed into ours (tests and the fallback path). */
-export async function createLlama(gpu: boolean, logger: Logger): Promise<Llama> {
-  return getLlama({
-    gpu: gpu ? "auto" : false,
-    build: "never",
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      const text = message.trim();
-      if (text) logger[level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? "error" : "warn"]("llama.cpp", { message: text });
-    },
-  });
+/** A plain CPU (or auto GPU) binding, for tests and for an engine loaded without kernel selection. */
+export function createLlama(gpu: boolean, logger: Logger): Promise<Llama> {
+  return getLlama({ gpu: gpu ? "auto" : false, build: "never", logLevel: LlamaLogLevel.warn, logger: llamaLogsTo(logger) });
 }
