@@ -1,4 +1,4 @@
-import type { Llama, LlamaModel, Token } from "node-llama-cpp";
+import { GgufInsights, readGgufFileInfo, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 
 /** One combination of the settings that decide llama.cpp's speed on a given unit. */
 export interface CalibrationPoint {
@@ -32,6 +32,12 @@ export function calibrationGrid(opts: GridOptions): CalibrationPoint[] {
   return layers.flatMap((gpuLayers) =>
     threads.flatMap((t) => batches.flatMap((b) => flash.map((f) => ({ threads: t, batchSize: b, flashAttention: f, gpuLayers })))),
   );
+}
+
+/** Whether the model can use flash attention, from its metadata: no need to load the weights. */
+export async function flashAttentionSupported(llama: Llama, modelPath: string): Promise<boolean> {
+  const info = await readGgufFileInfo(modelPath, { sourceType: "filesystem", logWarnings: false });
+  return (await GgufInsights.from(info, llama)).flashAttentionSupported;
 }
 
 export interface MeasureOptions {

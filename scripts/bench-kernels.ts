@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
 import { synthesizeModel } from "../runtime/model/synth.ts";
-import { calibrateModel, calibrationGrid, measurePoint, type CalibrationPoint, type MeasureOptions } from "../kernels/calibrate.ts";
+import { calibrateModel, calibrationGrid, flashAttentionSupported, measurePoint, type CalibrationPoint, type MeasureOptions } from "../kernels/calibrate.ts";
 
 const SIZES = (process.env.BENCH_PARAMS ?? "20m,100m").split(",") as ("tiny" | "20m" | "100m")[];
 const OPTS: MeasureOptions = { contextSize: 1024, promptTokens: 256, generateTokens: 64, minDecodeMs: 1000, repeats: 3 };
@@ -43,9 +43,7 @@ const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLev
 const report: Record<string, unknown> = {};
 for (const size of SIZES) {
   const path = await model(size);
-  const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  const grid = calibrationGrid({ cores: availableParallelism(), flashAttentionSupported: m.flashAttentionSupported });
-  await m.dispose();
+  const grid = calibrationGrid({ cores: availableParallelism(), flashAttentionSupported: await flashAttentionSupported(llama, path) });
   process.stderr.write(`bench: ${size}: calibrating over ${grid.length} points\n`);
   const calibration = await calibrateModel(llama, path, grid, OPTS);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Llama } from "node-llama-cpp";
-import { calibrateModel, calibrationGrid, type PointResult } from "../../kernels/calibrate.ts";
+import { calibrateModel, calibrationGrid, flashAttentionSupported, type PointResult } from "../../kernels/calibrate.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../store/db.ts";
 import { CalibrationStore } from "../store/calibrations.ts";
@@ -41,10 +41,11 @@ function peakRss(): number {
  */
 export async function runCalibration(db: Db, modelPath: string, target: CalibrationTarget, opts: CalibrationOptions): Promise<Certificate> {
   const [sha256, info] = await Promise.all([modelSha256(db, modelPath), describeModel(modelPath)]);
-  const probe = await target.llama.loadModel({ modelPath, gpuLayers: 0 });
-  const flashAttentionSupported = probe.flashAttentionSupported;
-  await probe.dispose();
-  const grid = calibrationGrid({ cores: target.cores, flashAttentionSupported, gpuLayers: target.gpuLayers });
+  const grid = calibrationGrid({
+    cores: target.cores,
+    flashAttentionSupported: await flashAttentionSupported(target.llama, modelPath),
+    gpuLayers: target.gpuLayers,
+  });
   const run = await calibrateModel(target.llama, modelPath, grid, {
     contextSize: Math.min(opts.contextSize ?? 1024, info.contextLength ?? 1024),
     promptTokens: 256,

@@ -4,11 +4,10 @@
  * then renamed, so an interrupted synth never leaves a partial file at `out`.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { HearthError } from "../errors.ts";
+import { validate } from "../validation.ts";
 import { writeGguf } from "./gguf/index.ts";
 import { llamaMetadata } from "./llama-metadata.ts";
 import { checkDims, parameterCount, PRESET_NAMES, PRESETS, type LlamaDims, type PresetName } from "./presets.ts";
@@ -53,14 +52,9 @@ export interface SynthResult {
   durationMs: number;
 }
 
-function validate(opts: unknown): Required<Omit<SynthOptions, "contextLength">> & Pick<SynthOptions, "contextLength"> {
-  if (!Value.Check(SynthOptionsSchema, opts)) {
-    const err = Value.Errors(SynthOptionsSchema, opts).First();
-    const field = err?.path.replace(/^\//, "") || undefined;
-    throw new HearthError("invalid_request", `invalid synth options: ${field ?? "options"}: ${err?.message ?? "invalid"}`, {
-      ...(field ? { field } : {}),
-    });
-  }
+/** Validated options with their defaults filled in. */
+function withDefaults(options: unknown): Required<Omit<SynthOptions, "contextLength">> & Pick<SynthOptions, "contextLength"> {
+  const opts = validate(SynthOptionsSchema, options);
   const params = opts.params ?? SYNTH_DEFAULTS.params;
   const type = opts.type ?? SYNTH_DEFAULTS.type;
   const seed = opts.seed ?? SYNTH_DEFAULTS.seed;
@@ -70,7 +64,7 @@ function validate(opts: unknown): Required<Omit<SynthOptions, "contextLength">> 
 
 export async function synthesizeModel(options: SynthOptions): Promise<SynthResult> {
   const started = performance.now();
-  const o = validate(options);
+  const o = withDefaults(options);
   const dims: LlamaDims = { ...PRESETS[o.params], ...(o.contextLength ? { contextLength: o.contextLength } : {}) };
   checkDims(dims);
   const vocab = buildVocab(dims.vocabSize);
