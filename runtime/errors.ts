@@ -22,6 +22,10 @@ export const ERROR_STATUS = {
   gguf_invalid: 422,
   model_over_budget: 422,
   kernel_unavailable: 503,
+  license_invalid: 422,
+  audit_invalid: 422,
+  entitlement_required: 403,
+  identity_invalid: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

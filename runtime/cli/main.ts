@@ -8,8 +8,11 @@ import { modelFitCommand } from "./commands/model-fit.ts";
 import { boardCommand } from "./commands/board.ts";
 import { kernelsCommand } from "./commands/kernels.ts";
 import { calibrateCommand } from "./commands/calibrate.ts";
+import { licenseCommands } from "./commands/license.ts";
+import { licenseFingerprintCommands } from "./commands/license-fingerprint.ts";
+import { licenseAuditCommands } from "./commands/license-audit.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {

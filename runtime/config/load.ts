@@ -39,6 +39,14 @@ export function configLeaves(schema: TObject = ConfigSchema, prefix: string[] = 
 function coerceEnv(raw: string, schema: TSchema): unknown {
   if (schema.type === "integer" || schema.type === "number") return raw.trim() !== "" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   if (schema.type === "boolean") return /^(true|1|yes|on)$/i.test(raw) ? true : /^(false|0|no|off)$/i.test(raw) ? false : raw;
+  if (schema.type === "array" || schema.type === "object") {
+    // Lists (e.g. trusted keys) come as JSON; a value that does not parse is reported as given.
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
   return raw;
 }
 

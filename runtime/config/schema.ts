@@ -62,6 +62,31 @@ export const AuthConfig = Type.Object(
   SECTION,
 );
 
+export const VendorKeyConfig = Type.Object(
+  {
+    keyId: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "The key id licenses name" }),
+    publicKey: Type.String({ pattern: "^[A-Za-z0-9+/]{43}=$", description: "Base64 of the raw 32-byte Ed25519 public key" }),
+    retired: Type.Boolean({ default: false, description: "A retired key's licenses are refused" }),
+  },
+  { additionalProperties: false },
+);
+
+export const LicenseConfig = Type.Object(
+  {
+    vendorKeys: Type.Array(VendorKeyConfig, {
+      default: [],
+      description: "Vendor public keys trusted for licenses (JSON in the environment); empty trusts the built-in list",
+    }),
+    clockToleranceSeconds: Type.Integer({
+      default: 300,
+      minimum: 0,
+      description: "How far the wall clock may go back behind the trusted-time high-water mark before it is recorded as tampering",
+    }),
+    checkpointEvery: Type.Integer({ default: 1000, minimum: 1, description: "Usage records between signed ledger checkpoints" }),
+  },
+  SECTION,
+);
+
 export const LogConfig = Type.Object(
   {
     level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
@@ -78,6 +103,7 @@ export const ConfigSchema = Type.Object(
     model: ModelConfig,
     calibration: CalibrationConfig,
     auth: AuthConfig,
+    license: LicenseConfig,
     log: LogConfig,
   },
   { additionalProperties: false },

@@ -1,8 +1,16 @@
+import type { Db } from "./db.ts";
+import { ledgerChainMigration } from "./migrations/003-ledger-chain.ts";
+import { licenseStateMigration } from "./migrations/004-license-state.ts";
+
+/** SQL to execute, or a function for steps SQL cannot express (e.g. hashing existing rows). */
+export type Migration = string | ((db: Db) => void);
+
 /**
- * Schema migrations, applied in order at start; `PRAGMA user_version` records the last one applied.
- * Never edit a released migration: append a new one.
+ * Schema migrations, applied in order at start, each in its own transaction; `PRAGMA user_version`
+ * records the last one applied. Never edit a released migration: append a new one. Large ones live
+ * in migrations/, one file each.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   // 1: API keys and the usage ledger.
   `
   CREATE TABLE api_keys (
@@ -56,4 +64,6 @@ export const MIGRATIONS: readonly string[] = [
     sha256    TEXT NOT NULL
   ) STRICT;
   `,
+  ledgerChainMigration,
+  licenseStateMigration,
 ];
