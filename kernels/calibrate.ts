@@ -52,6 +52,8 @@ export interface MeasureOptions {
   minDecodeMs?: number;
   /** Repetitions per point; the median is kept (a 2-core box is noisy). */
   repeats: number;
+  /** Paired rounds between the two finalists of a calibration (default 5). */
+  finalRounds?: number;
   now?: () => number;
 }
 
@@ -113,6 +115,20 @@ export function pickBest(results: readonly PointResult[]): PointResult {
   return near.reduce((a, b) => (b.ppTokPerSec > a.ppTokPerSec ? b : a));
 }
 
+/**
+ * Between two finalists measured in the same rounds: the median of per-round ratios. Pairing
+ * cancels what drifts over a run (a neighbour's load, the CPU clock), which on a 2-vCPU box moves
+ * whole rounds by ±10% and swamps a ratio of two medians. Within 1% is a tie, broken by prefill.
+ */
+export function pickBetweenPaired(a: readonly PointResult[], b: readonly PointResult[]): 0 | 1 {
+  const rounds = Math.min(a.length, b.length);
+  const ratios = Array.from({ length: rounds }, (_, r) => a[r]!.tgTokPerSec / b[r]!.tgTokPerSec);
+  const ratio = median(ratios);
+  if (ratio > 1.01) return 0;
+  if (ratio < 1 / 1.01) return 1;
+  return median(a.map((x) => x.ppTokPerSec)) >= median(b.map((x) => x.ppTokPerSec)) ? 0 : 1;
+}
+
 export interface CalibrationRun {
   points: PointResult[];
   best: PointResult;
@@ -139,7 +155,9 @@ export async function calibrateModel(
     stageSizes.push(n);
     if (n <= 2) break;
   }
-  const perStage = (stage: number) => (stage === 0 ? 1 : opts.repeats);
+  const last = stageSizes.length - 1;
+  // The final pair is where near-equal points are told apart: more paired rounds there.
+  const perStage = (stage: number) => (stage === 0 && last > 0 ? 1 : stage === last ? Math.max(opts.repeats, opts.finalRounds ?? 5) : opts.repeats);
   const total = stageSizes.reduce((sum, n, i) => sum + n * perStage(i), 0);
   let done = 0;
   const summary = (i: number) => ({
@@ -155,8 +173,10 @@ export async function calibrateModel(
     for (const gpuLayers of [...new Set(contenders.map((i) => grid[i]!.gpuLayers))]) {
       const model = await llama.loadModel({ modelPath, gpuLayers });
       try {
+        const here = contenders.filter((c) => grid[c]!.gpuLayers === gpuLayers);
         for (let round = 0; round < perStage(stage); round++) {
-          for (const i of contenders.filter((c) => grid[c]!.gpuLayers === gpuLayers)) {
+          // Alternate the order each round so neither contender always runs on a warmer cache.
+          for (const i of round % 2 ? [...here].reverse() : here) {
             const result = await measurePoint(model, grid[i]!, { ...opts, repeats: 1 });
             samples[i]!.push(result);
             opts.onProgress?.(++done, total, result);
@@ -168,6 +188,12 @@ export async function calibrateModel(
     }
   }
   const points = grid.map((_, i) => summary(i));
-  // The choice is made among the finalists, whose medians rest on the most samples.
-  return { points, best: pickBest(contenders.map((i) => points[i]!)), durationMs: Math.round(now() - started) };
+  // The choice is made among the finalists: paired per round when they ran in the same rounds.
+  const [a, b] = contenders;
+  const finalRounds = perStage(last);
+  const paired = a !== undefined && b !== undefined && grid[a]!.gpuLayers === grid[b]!.gpuLayers;
+  const best = paired
+    ? points[[a, b][pickBetweenPaired(samples[a]!.slice(-finalRounds), samples[b]!.slice(-finalRounds))]!]!
+    : pickBest(contenders.map((i) => points[i]!));
+  return { points, best, durationMs: Math.round(now() - started) };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { Value } from "@sinclair/typebox/value";
-import { calibrationGrid, pickBest, type PointResult } from "../../kernels/calibrate.ts";
+import { calibrationGrid, pickBest, pickBetweenPaired, type PointResult } from "../../kernels/calibrate.ts";
 import { runCalibration } from "../../runtime/calibration/run.ts";
 import { CertificateSchema, certificateMarkdown } from "../../runtime/calibration/certificate.ts";
 import { CalibrationStore } from "../../runtime/store/calibrations.ts";
@@ -37,6 +37,25 @@ describe("calibration grid and choice", () => {
     expect([tie.threads, tie.batchSize]).toEqual([1, 512]);
     const notTie = pickBest([point(1, 128, 100, 500), point(1, 512, 97, 800)]);
     expect(notTie.batchSize).toBe(128);
+  });
+});
+
+describe("choosing between two finalists from paired rounds", () => {
+  test("per-round ratios decide even when drift moves whole rounds", () => {
+    // Round speeds drift by ±30%, but `a` is 5% faster than `b` within every round.
+    const drift = [1, 0.7, 1.3, 0.8, 1.2];
+    const a = drift.map((d) => point(1, 128, 100 * d, 500));
+    const b = drift.map((d, r) => point(2, 128, (100 * d) / 1.05 + (r === 2 ? 40 : 0), 900));
+    // One round where b got the machine to itself does not outweigh four where a was faster.
+    expect(pickBetweenPaired(a, b)).toBe(0);
+    expect(pickBetweenPaired(b, a)).toBe(1);
+  });
+
+  test("within 1% is a tie, broken by prefill", () => {
+    const a = [point(1, 128, 100, 500), point(1, 128, 90, 500), point(1, 128, 110, 500)];
+    const b = [point(1, 512, 100.5, 800), point(1, 512, 90.4, 800), point(1, 512, 110, 800)];
+    expect(pickBetweenPaired(a, b)).toBe(1);
+    expect(pickBetweenPaired(b, a)).toBe(0);
   });
 });
 
