@@ -3,7 +3,7 @@ import { runCli } from "./run.ts";
 import type { Command } from "./command.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from "./commands/keys.ts";
-import { modelInfoCommand, modelSynthCommand } from "./commands/model.ts";
+import { modelInfoCommand, modelSynthCommand, modelSynthLoraCommand } from "./commands/model.ts";
 import { modelFitCommand } from "./commands/model-fit.ts";
 import { boardCommand } from "./commands/board.ts";
 import { kernelsCommand } from "./commands/kernels.ts";
@@ -12,7 +12,7 @@ import { licenseCommands } from "./commands/license.ts";
 import { licenseFingerprintCommands } from "./commands/license-fingerprint.ts";
 import { licenseAuditCommands } from "./commands/license-audit.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelSynthLoraCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {

@@ -21,6 +21,19 @@ export const ServerConfig = Type.Object(
   SECTION,
 );
 
+export const LoraConfig = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: "LoRA adapter GGUF made for the served model (`hearth model synth-lora` writes test ones)" }),
+    scale: Type.Number({
+      default: 1,
+      minimum: 0,
+      maximum: 4,
+      description: "How strongly the adapter applies: 0 leaves the model unchanged, 1 as trained",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const ModelConfig = Type.Object(
   {
     path: Type.Optional(Type.String({ minLength: 1, description: "GGUF file to serve; a demo model is generated when absent" })),
@@ -38,6 +51,12 @@ export const ModelConfig = Type.Object(
       description: "Memory the model and its KV cache may use; 0 takes the board profile's budget",
     }),
     chatWrapperFallback: ChatWrapperFallback,
+    loras: Type.Array(LoraConfig, {
+      default: [],
+      description:
+        "LoRA adapters applied to the served model, in order (JSON in the environment; needs the lora_adapters entitlement). " +
+        "One that is missing or does not fit the model is not applied: the base model serves without it and /readyz says why",
+    }),
   },
   SECTION,
 );

@@ -20,6 +20,7 @@ import { GrammarCache } from "./grammar-cache.ts";
 import { createLlama } from "./llama-binding.ts";
 import { resolveThreads } from "./threads.ts";
 import { Embedder } from "./embedder.ts";
+import { checkAdapters, createAdaptedContext, type LoraSetting } from "./adapters.ts";
 import { checkGgufHeader } from "../model/header-check.ts";
 import type {
   ChatMessage,
@@ -42,6 +43,13 @@ export interface LlamaEngineOptions {
   threads: number;
   /** Calibrated settings for this board, kernel and model; config and defaults apply without. */
   tuned?: { threads: number; batchSize: number; flashAttention: boolean; gpuLayers: number } | null;
+  /**
+   * LoRA adapters to apply, in order (config `model.loras`). One that is missing or does not fit
+   * the model is refused and the base model serves without it: see `model.adapters`.
+   */
+  loras?: readonly LoraSetting[];
+  /** Throws (e.g. the `lora_adapters` entitlement gate) to refuse every adapter; the base model still serves. */
+  permitAdapters?: () => void;
   /** The llama.cpp build serving, for status. */
   kernel?: { id: string; backend: string; fallbackReason: string | null };
   gpu: boolean;
@@ -102,14 +110,22 @@ export class LlamaEngine implements InferenceEngine {
     } catch (err) {
       throw new HearthError("model_load_failed", `cannot load ${opts.modelPath}: ${(err as Error).message}`, { cause: err });
     }
-    const context = await model.createContext({
-      sequences: opts.parallel,
-      contextSize: Math.min(opts.contextSize, model.trainContextSize), // per sequence
-      // An explicit config value wins over calibration, which wins over the size heuristic.
-      threads: opts.threads > 0 ? opts.threads : (opts.tuned?.threads ?? resolveThreads(0, size)),
-      batchSize: opts.tuned?.batchSize,
-      flashAttention: opts.tuned?.flashAttention,
-    });
+    const checked = await checkAdapters(opts.loras ?? [], model.fileInfo, opts.permitAdapters);
+    const { context, adapters } = await createAdaptedContext(
+      model,
+      {
+        sequences: opts.parallel,
+        contextSize: Math.min(opts.contextSize, model.trainContextSize), // per sequence
+        // An explicit config value wins over calibration, which wins over the size heuristic.
+        threads: opts.threads > 0 ? opts.threads : (opts.tuned?.threads ?? resolveThreads(0, size)),
+        batchSize: opts.tuned?.batchSize,
+        flashAttention: opts.tuned?.flashAttention,
+      },
+      checked,
+    );
+    for (const a of adapters) {
+      if (!a.applied) opts.logger.warn("LoRA adapter refused; the model serves without it", { path: a.path, code: a.code, reason: a.reason });
+    }
     const sequences = Array.from({ length: opts.parallel }, () => context.getSequence());
     const wrapper =
       resolveChatWrapper({ type: "auto", fileInfo: model.fileInfo, tokenizer: model.tokenizer, bosString: model.tokens.bosString, warningLogs: false }) ??
@@ -131,6 +147,7 @@ export class LlamaEngine implements InferenceEngine {
         gpuLayers: model.gpuLayers,
       },
       kernel: opts.kernel ?? { id: `${llama.buildType}:${llama.gpu || "cpu"}`, backend: llama.gpu || "cpu", fallbackReason: null },
+      adapters,
       loadMs: Math.round(opts.clock.monotonic() - started),
     };
     opts.logger.info("model loaded", { model: descriptor.id, bytes: size, ...descriptor, path: undefined });

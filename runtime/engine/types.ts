@@ -43,6 +43,24 @@ export interface PreparedGeneration {
   release(): void;
 }
 
+/**
+ * A LoRA adapter configured for the served model. One that is refused is not applied and the
+ * base model serves without it; `reason` says why (for /readyz and the logs).
+ */
+export interface AdapterStatus {
+  path: string;
+  scale: number;
+  /** The setting that named it, e.g. "model.loras[0].path". */
+  field: string;
+  applied: boolean;
+  /** Why it was refused (the message names `field`), with the error's stable code; null when applied. */
+  reason: string | null;
+  code: string | null;
+  /** Of the file, when it passed the checks. */
+  sizeBytes: number | null;
+  sha256: string | null;
+}
+
 export interface ModelDescriptor {
   id: string;
   path: string;
@@ -56,6 +74,8 @@ export interface ModelDescriptor {
   /** The llama.cpp settings in force and where they came from. */
   settings: { source: "config" | "calibrated" | "default"; threads: number; batchSize: number; flashAttention: boolean; gpuLayers: number };
   kernel: { id: string; backend: string; fallbackReason: string | null };
+  /** LoRA adapters configured, applied or refused, in configuration order. */
+  adapters: AdapterStatus[];
   loadMs: number;
 }
 

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Db } from "../store/db.ts";
 
-async function sha256File(path: string): Promise<string> {
+/** Hex sha256 of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest("hex");

@@ -55,7 +55,11 @@ function countAndCheckTensors(info: GgufFileInfo, sizeBytes: number): number {
   return parameters;
 }
 
-export async function describeModel(path: string): Promise<ModelInfo> {
+/**
+ * A complete, readable GGUF's header (metadata and tensor infos) and size, or
+ * HearthError("model_not_found" | "gguf_invalid"). Shared by model info and LoRA adapter checks.
+ */
+export async function readGguf(path: string): Promise<{ info: GgufFileInfo; sizeBytes: number; parameters: number }> {
   const invalid = (reason: string, cause?: unknown): HearthError =>
     new HearthError("gguf_invalid", `${path}: ${reason}`, cause === undefined ? {} : { cause });
   let sizeBytes: number;
@@ -69,18 +73,22 @@ export async function describeModel(path: string): Promise<ModelInfo> {
   }
 
   await checkGgufHeader(path);
-  let info: GgufFileInfo;
-  let parameters: number;
   try {
-    info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false });
-    parameters = countAndCheckTensors(info, sizeBytes);
+    const info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false });
+    return { info, sizeBytes, parameters: countAndCheckTensors(info, sizeBytes) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw invalid(/magic/i.test(reason) ? "not a GGUF file (bad magic)" : `not a valid GGUF file: ${reason}`, err);
   }
+}
+
+export async function describeModel(path: string): Promise<ModelInfo> {
+  const { info, sizeBytes, parameters } = await readGguf(path);
   const general = info.metadata.general as Record<string, unknown> | undefined;
   const architecture = general?.architecture;
-  if (typeof architecture !== "string") throw invalid("not a valid GGUF model: general.architecture is missing");
+  if (typeof architecture !== "string") {
+    throw new HearthError("gguf_invalid", `${path}: not a valid GGUF model: general.architecture is missing`);
+  }
   const arch = (info.metadata as Record<string, unknown>)[architecture] as Record<string, unknown> | undefined;
   const attention = arch?.attention as Record<string, unknown> | undefined;
   const tokenizer = info.metadata.tokenizer as { ggml?: { tokens?: readonly unknown[] }; chat_template?: unknown } | undefined;

@@ -1,14 +1,11 @@
 /**
  * Deterministic synthetic llama GGUF models for tests and demos (no model can be downloaded).
- * Same options -> byte-identical file. The file is written to a temp name beside `out`, fsynced,
- * then renamed, so an interrupted synth never leaves a partial file at `out`.
+ * Same options -> byte-identical file, written atomically (atomic-write.ts), so an interrupted
+ * synth never leaves a partial file at `out`.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
 import { validate } from "../validation.ts";
-import { writeGguf } from "./gguf/index.ts";
+import { writeGgufAtomic } from "./atomic-write.ts";
 import { llamaMetadata } from "./llama-metadata.ts";
 import { checkDims, parameterCount, PRESET_NAMES, PRESETS, type LlamaDims, type PresetName } from "./presets.ts";
 import { buildVocab } from "./vocab.ts";
@@ -69,64 +66,20 @@ export async function synthesizeModel(options: SynthOptions): Promise<SynthResul
   checkDims(dims);
   const vocab = buildVocab(dims.vocabSize);
 
-  const out = resolve(o.out);
-  await mkdir(dirname(out), { recursive: true });
-  await removeStaleTemps(out);
-  // Same directory as `out` so the final rename is atomic; unique so concurrent synths don't collide.
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const written = await writeGguf(tmp, {
-      metadata: llamaMetadata({ name: o.name, type: o.type, dims, vocab }),
-      tensors: llamaTensors(dims, vocab, o.type, o.seed),
-    });
-    await rename(tmp, out);
-    await syncDir(dirname(out));
-    return {
-      path: out,
-      sizeBytes: written.sizeBytes,
-      parameters: parameterCount(dims),
-      sha256: written.sha256,
-      params: o.params,
-      type: o.type,
-      seed: o.seed,
-      name: o.name,
-      dims,
-      durationMs: Math.round(performance.now() - started),
-    };
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-/** Deletes temp files a killed synth of the same `out` left behind (their process is gone). */
-async function removeStaleTemps(out: string): Promise<void> {
-  const prefix = `.${basename(out)}.`;
-  for (const f of await readdir(dirname(out))) {
-    const pid = f.startsWith(prefix) && f.endsWith(".tmp") ? Number(f.slice(prefix.length).split(".")[0]) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await rm(join(dirname(out), f), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM"; // exists, owned by someone else
-  }
-}
-
-/** Persists the rename itself; best effort (not every filesystem allows fsync on a directory). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // ignore: the data itself was already fsynced
-  }
+  const written = await writeGgufAtomic(o.out, {
+    metadata: llamaMetadata({ name: o.name, type: o.type, dims, vocab }),
+    tensors: llamaTensors(dims, vocab, o.type, o.seed),
+  });
+  return {
+    path: written.path,
+    sizeBytes: written.sizeBytes,
+    parameters: parameterCount(dims),
+    sha256: written.sha256,
+    params: o.params,
+    type: o.type,
+    seed: o.seed,
+    name: o.name,
+    dims,
+    durationMs: Math.round(performance.now() - started),
+  };
 }

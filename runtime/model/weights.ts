@@ -23,11 +23,12 @@ export function llamaTensors(dims: LlamaDims, vocab: Vocab, type: TensorType, se
     shape,
     // Norm weights stay f32 (and 1.0) as in real llama files; ggml only quantizes matrices.
     type: norm ? "f32" : type,
-    values: norm ? () => [new Float32Array(shape[0]!).fill(1)] : () => normalRows(shape, seed, name, adds[name]),
+    values: norm ? () => [new Float32Array(shape[0]!).fill(1)] : () => normalRows(shape, seed, name, WEIGHT_STD, adds[name]),
   }));
 }
 
-function* normalRows(shape: readonly number[], seed: number, name: string, adds?: RowAdds): Generator<Float32Array> {
+/** N(0, std^2) values of tensor `name` in storage order, from its own stream (seed + name). */
+export function* normalRows(shape: readonly number[], seed: number, name: string, std: number, adds?: RowAdds): Generator<Float32Array> {
   const rowLen = shape[0]!;
   const rows = shape.slice(1).reduce((a, b) => a * b, 1);
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / rowLen));
@@ -36,7 +37,7 @@ function* normalRows(shape: readonly number[], seed: number, name: string, adds?
   for (let row = 0; row < rows; row += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, rows - row);
     const chunk = buf.subarray(0, n * rowLen);
-    rng.fillNormal(chunk, WEIGHT_STD);
+    rng.fillNormal(chunk, std);
     if (adds) {
       for (let r = 0; r < n; r++) {
         for (const [dim, v] of adds.get(row + r) ?? []) chunk[r * rowLen + dim] = v + chunk[r * rowLen + dim]!;
