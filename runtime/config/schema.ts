@@ -61,6 +61,18 @@ export const ModelConfig = Type.Object(
   SECTION,
 );
 
+/** A further model served alongside `model`; what it leaves out is taken from `model`. */
+export const ExtraModelConfig = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: "GGUF file to serve" }),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Model id in the API; defaults to the file name" })),
+    contextSize: Type.Optional(Type.Integer({ minimum: 64, description: "Tokens of context per parallel sequence; default model.contextSize" })),
+    parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: "Parallel sequences (slots); default model.parallel" })),
+    queueSize: Type.Optional(Type.Integer({ minimum: 0, description: "Requests that may wait for a slot before 429; default model.queueSize" })),
+  },
+  { additionalProperties: false },
+);
+
 export const CalibrationConfig = Type.Object(
   {
     auto: Type.Boolean({
@@ -120,6 +132,12 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ default: "./data", minLength: 1, description: "Where the database and models live" }),
     server: ServerConfig,
     model: ModelConfig,
+    models: Type.Array(ExtraModelConfig, {
+      default: [],
+      description:
+        "Further models served alongside `model`, each under its own id (JSON in the environment; needs the multi_model entitlement). " +
+        "Loaded after `model`, in order; one refused by the license or the memory left is not started and /readyz says why",
+    }),
     calibration: CalibrationConfig,
     auth: AuthConfig,
     license: LicenseConfig,

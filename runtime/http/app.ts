@@ -22,13 +22,15 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
   app.notFound((c) => errorResponse(c, new HearthError("not_found", `no route ${c.req.method} ${c.req.path}`), deps.logger));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Ready means the primary takes requests; `models` lists every configured model with its state.
   app.get("/readyz", (c) => {
     const status = deps.models.status();
-    if (status.state !== "ready") return c.json({ status: status.state, ...status }, 503);
+    const models = deps.models.models();
+    if (status.state !== "ready") return c.json({ status: status.state, ...status, models }, 503);
     const engine = deps.models.current();
     const ready = engine.canAccept();
     const { id, settings, kernel } = engine.model;
-    return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel }, ready ? 200 : 503);
+    return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel, models }, ready ? 200 : 503);
   });
 
   const v1 = new Hono<InferenceEnv>();

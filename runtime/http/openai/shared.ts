@@ -37,15 +37,9 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 }
 
-/** The engine serving `model` for this request (503 while loading, 404 for another model). */
+/** The engine serving `model` for this request (ModelHost.engineFor says which errors and why). */
 export function engineFor(deps: InferenceDeps, model: string): InferenceEngine {
-  const engine = deps.models.current();
-  if (model !== engine.model.id) {
-    throw new HearthError("model_not_found", `model ${JSON.stringify(model)} does not exist; this box serves ${JSON.stringify(engine.model.id)}`, {
-      field: "model",
-    });
-  }
-  return engine;
+  return deps.models.engineFor(model);
 }
 
 export function samplingParams(
