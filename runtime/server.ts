@@ -6,7 +6,7 @@ import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase, type Db } from "./store/db.ts";
 import { ApiKeyStore } from "./store/api-keys.ts";
-import { UsageLedger } from "./store/usage-ledger.ts";
+import { UsageLedger, type UsageLedgerOptions } from "./store/usage-ledger.ts";
 import { ModelHost } from "./engine/model-host.ts";
 import type { InferenceEngine } from "./engine/types.ts";
 import { createApp } from "./http/app.ts";
@@ -31,6 +31,8 @@ export interface ServerDeps {
   llama?: Llama;
   /** How long stop() waits for in-flight requests before closing their connections. */
   shutdownGraceMs?: number;
+  /** Usage ledger options (chain, checkpoint signer and interval); default: chained, unsigned. */
+  ledger?: Omit<UsageLedgerOptions, "clock">;
 }
 
 export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
@@ -129,7 +131,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const models = new ModelHost();
   const app = createApp({
     models,
-    ledger: new UsageLedger(db),
+    ledger: new UsageLedger(db, { ...deps.ledger, clock: deps.clock }),
     keys: new ApiKeyStore(db, deps.clock),
     clock: deps.clock,
     logger: deps.logger,
