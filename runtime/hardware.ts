@@ -27,9 +27,15 @@ export interface Hardware {
 }
 
 /** Detects the board and selects its llama.cpp build (nothing is loaded yet). */
-export async function inspectHardware(opts: { root?: string; allowGpu: boolean; logger?: Logger }): Promise<Hardware> {
+export async function inspectHardware(opts: {
+  root?: string;
+  /** Whether to consider GPU builds; a function decides from the board (the license's GPU burst). */
+  allowGpu: boolean | ((board: BoardReport) => boolean);
+  logger?: Logger;
+}): Promise<Hardware> {
   const board = await detectBoard({ root: opts.root, logger: opts.logger });
   if (board.fallbackReason) opts.logger?.warn("unknown board: generic profile", { reason: board.fallbackReason });
-  const kernel = selectKernel(kernelHostOf(board), scanCatalog(), { allowGpu: opts.allowGpu });
+  const allowGpu = typeof opts.allowGpu === "function" ? opts.allowGpu(board) : opts.allowGpu;
+  const kernel = selectKernel(kernelHostOf(board), scanCatalog(), { allowGpu });
   return { board, kernel };
 }

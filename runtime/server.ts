@@ -12,6 +12,9 @@ import type { InferenceEngine } from "./engine/types.ts";
 import { createApp } from "./http/app.ts";
 import { CalibrationStore, type CalibratedSettings } from "./store/calibrations.ts";
 import type { BoardReport } from "../board/index.ts";
+import { loadOrCreateDeviceIdentity } from "./identity/device-key.ts";
+import type { Fingerprint } from "./identity/fingerprint-format.ts";
+import type { LicenseState } from "./license/state.ts";
 
 export interface RunningServer {
   url: string;
@@ -19,6 +22,9 @@ export interface RunningServer {
   models: ModelHost;
   /** Resolves when the model is loaded; rejects with the reason it could not be. */
   ready: Promise<InferenceEngine>;
+  /** Resolves when the extra models (config `models`) are served or refused; never rejects. */
+  extras: Promise<void>;
+  ledger: UsageLedger;
   /** The serving engine; throws while the model loads or after it failed. */
   readonly engine: InferenceEngine;
   db: Db;
@@ -31,8 +37,17 @@ export interface ServerDeps {
   llama?: Llama;
   /** How long stop() waits for in-flight requests before closing their connections. */
   shutdownGraceMs?: number;
-  /** Usage ledger options (chain, checkpoint signer and interval); default: chained, unsigned. */
+  /** Usage ledger options; default: chained, checkpoints signed by the device key every license.checkpointEvery. */
   ledger?: Omit<UsageLedgerOptions, "clock">;
+  /** This box's hardware fingerprint, for the license; default: read from the live machine. */
+  fingerprint?: () => Promise<Fingerprint>;
+}
+
+/** What loading found out that the server needs afterwards. */
+interface Boot {
+  license?: LicenseState;
+  /** Loads the extra models (config `models`) once the primary serves. */
+  startExtras?: () => Promise<void>;
 }
 
 export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
@@ -50,48 +65,86 @@ async function resolveModelPath(config: Config, logger: Logger): Promise<string>
 }
 
 /**
- * Board → kernel build → fit check → calibrated settings → engine. llama.cpp's bindings take a few
- * hundred milliseconds to import, so all of this runs after the socket is open.
+ * License → board → kernel build → fit check → calibrated settings → engine. llama.cpp's bindings
+ * take a few hundred milliseconds to import, so all of this runs after the socket is open.
  */
-async function loadEngine(config: Config, deps: ServerDeps, db: Db): Promise<InferenceEngine> {
-  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }] = await Promise.all([
+async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: ModelHost, boot: Boot): Promise<InferenceEngine> {
+  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }, { planModels }, license] = await Promise.all([
     import("./engine/llama-engine.ts"),
     import("./hardware.ts"),
     import("../kernels/load.ts"),
     import("./engine/smoke-test.ts"),
     import("./model/fit.ts"),
+    import("./engine/model-plan.ts"),
+    loadLicense(config, deps, db),
   ]);
-  const { board, kernel: choice } = await inspectHardware({ allowGpu: config.model.gpu, logger: deps.logger });
+  boot.license = license;
+  const { gpuAllowance } = await import("./license/gpu-burst.ts");
+  let gpuDenied: string | null = null;
+  const { board, kernel: choice } = await inspectHardware({
+    allowGpu: (board) => {
+      const allowance = gpuAllowance(board, config.model.gpu, license.gate);
+      gpuDenied = allowance.denied;
+      return allowance.allowGpu;
+    },
+    logger: deps.logger,
+  });
+  if (gpuDenied) deps.logger.warn("GPU not used: the license does not allow it", { reason: gpuDenied });
+  const allowGpu = config.model.gpu && !gpuDenied;
   let llama = deps.llama;
-  let kernel = { id: choice.id, backend: choice.backend as string, fallbackReason: null as string | null };
+  let kernel = { id: choice.id, backend: choice.backend as string, fallbackReason: gpuDenied as string | null };
   if (!llama) {
     const loaded = await loadKernel(choice, { logger: deps.logger, smokeTest });
     llama = loaded.llama;
-    kernel = { id: loaded.active.id, backend: loaded.active.backend, fallbackReason: loaded.fallbackReason };
+    kernel = { id: loaded.active.id, backend: loaded.active.backend, fallbackReason: loaded.fallbackReason ?? gpuDenied };
   }
   const modelPath = await resolveModelPath(config, deps.logger);
-  const target = fitTargetOf(board, config.model.gpu);
+  const plan = planModels(config, modelPath);
+  models.plan(plan);
+  const target = fitTargetOf(board, allowGpu);
   if (config.model.memoryBudgetMB > 0) target.memoryBudgetBytes = config.model.memoryBudgetMB * 1024 * 1024;
   // Never start a model that would not fit: an OOM kill takes the whole box down.
-  await checkModelFits(modelPath, target, { contextSize: config.model.contextSize, sequences: config.model.parallel }, { llama });
-  const tuned = await calibratedSettings(config, deps, db, { board, kernel: kernel.id, llama, modelPath });
-  return LlamaEngine.load({
+  const primaryFit = await checkModelFits(modelPath, target, { contextSize: config.model.contextSize, sequences: config.model.parallel }, { llama });
+  const tunedFor = (path: string) => calibratedSettings(config, deps, db, { board, kernel: kernel.id, llama, modelPath: path });
+  const tuned = await tunedFor(modelPath);
+  const shared = {
+    threads: config.model.threads,
+    gpu: allowGpu,
+    embeddings: config.model.embeddings,
+    chatWrapperFallback: config.model.chatWrapperFallback,
+    logger: deps.logger,
+    clock: deps.clock,
+    kernel,
+  };
+  const engine = await LlamaEngine.load({
+    ...shared,
     modelPath,
     modelId: config.model.id,
     contextSize: config.model.contextSize,
     parallel: config.model.parallel,
     queueSize: config.model.queueSize,
-    threads: config.model.threads,
-    gpu: config.model.gpu,
-    embeddings: config.model.embeddings,
-    chatWrapperFallback: config.model.chatWrapperFallback,
-    logger: deps.logger,
-    clock: deps.clock,
+    loras: config.model.loras,
+    permitAdapters: () => license.gate.require("lora_adapters", "Loading LoRA adapters"),
     llama,
     ownsLlama: !deps.llama,
     tuned,
-    kernel,
   });
+  boot.startExtras = async () => {
+    const { loadExtraModels } = await import("./engine/model-set.ts");
+    await loadExtraModels(models, plan, { gate: license.gate, target, primaryFit, engine: { ...shared, llama }, tunedFor });
+  };
+  return engine;
+}
+
+/** The license in force, re-verified at every start against this box's fingerprint and trusted time. */
+async function loadLicense(config: Config, deps: ServerDeps, db: Db): Promise<LicenseState> {
+  const [{ loadLicenseState }, { collectFingerprint }] = await Promise.all([import("./license/state.ts"), import("./identity/fingerprint.ts")]);
+  const device = deps.fingerprint ? await deps.fingerprint() : (await collectFingerprint()).fingerprint;
+  const state = loadLicenseState({ dataDir: resolve(config.dataDir), db, config: config.license, device, clock: deps.clock });
+  deps.logger.info("license", { tier: state.tier, reason: state.reason, license_id: state.license?.licenseId ?? null });
+  for (const warning of state.warnings) deps.logger.warn("license", { warning });
+  if (state.tier === "community" && state.reason !== "absent") deps.logger.warn("license not in force: Community features", { reason: state.message });
+  return state;
 }
 
 /** Stored settings for (board, kernel, model); measured now when missing and calibration.auto is on. */
@@ -128,10 +181,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(dataDir);
+  // Created on first start, never baked into an image: it signs the ledger's checkpoints.
+  const identity = loadOrCreateDeviceIdentity(dataDir);
+  const ledger = new UsageLedger(db, { signer: identity, checkpointEvery: config.license.checkpointEvery, ...deps.ledger, clock: deps.clock });
   const models = new ModelHost();
+  const boot: Boot = {};
   const app = createApp({
     models,
-    ledger: new UsageLedger(db, { ...deps.ledger, clock: deps.clock }),
+    ledger,
+    license: () => (boot.license ? { tier: boot.license.tier, reason: boot.license.reason } : null),
     keys: new ApiKeyStore(db, deps.clock),
     clock: deps.clock,
     logger: deps.logger,
@@ -152,8 +210,17 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   deps.logger.info("listening", { url, data_dir: dataDir });
 
-  const ready = models.load(() => loadEngine(config, deps, db));
+  const ready = models.load(() => loadEngine(config, deps, db, models, boot));
   ready.catch((err: Error) => deps.logger.error("model failed to load", { error: err.message }));
+  const extras = ready.then(
+    async () => {
+      // Start-up's transient garbage (GGUF metadata, fit estimates) is collected once, so a small
+      // box does not carry it until the next natural collection.
+      Bun.gc(true);
+      await boot.startExtras?.();
+    },
+    () => undefined,
+  );
 
   let stopped = false;
   return {
@@ -161,6 +228,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     port: server.port!,
     models,
     ready,
+    extras,
+    ledger,
     get engine() {
       return models.current();
     },
@@ -174,13 +243,14 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       void server.stop(false);
       const deadline = deps.clock.monotonic() + (deps.shutdownGraceMs ?? 10_000);
       while (deps.clock.monotonic() < deadline) {
-        const status = models.status();
-        const slots = status.state === "ready" ? models.current().slots() : { busy: 0, queued: 0 };
-        if (slots.busy === 0 && slots.queued === 0) break;
+        const { busy, queued } = models.activity();
+        if (busy === 0 && queued === 0) break;
         await Bun.sleep(20);
       }
       await server.stop(true);
       await models.close();
+      // The records since the last checkpoint get a signed one before the process goes.
+      ledger.checkpoint();
       db.close();
     },
   };

@@ -12,6 +12,8 @@ import type { InferenceDeps, InferenceEnv } from "./openai/shared.ts";
 
 export interface AppDeps extends InferenceDeps {
   keys: ApiKeyStore;
+  /** The license tier in force and why (null until loading has read it); shown on /readyz. */
+  license?: () => { tier: string; reason: string } | null;
   openInference: boolean;
   bodyLimitBytes: number;
 }
@@ -26,11 +28,12 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
   app.get("/readyz", (c) => {
     const status = deps.models.status();
     const models = deps.models.models();
-    if (status.state !== "ready") return c.json({ status: status.state, ...status, models }, 503);
+    const license = deps.license?.() ?? null;
+    if (status.state !== "ready") return c.json({ status: status.state, ...status, models, license }, 503);
     const engine = deps.models.current();
     const ready = engine.canAccept();
     const { id, settings, kernel } = engine.model;
-    return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel, models }, ready ? 200 : 503);
+    return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel, adapters: engine.model.adapters, models, license }, ready ? 200 : 503);
   });
 
   const v1 = new Hono<InferenceEnv>();

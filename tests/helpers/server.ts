@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import type { Llama } from "node-llama-cpp";
 import { loadConfig } from "../../runtime/config/load.ts";
-import { startServer, type RunningServer } from "../../runtime/server.ts";
+import { startServer, type RunningServer, type ServerDeps } from "../../runtime/server.ts";
+import type { Fingerprint } from "../../runtime/identity/fingerprint-format.ts";
 import { createLlama } from "../../runtime/engine/llama-binding.ts";
 import { createLogger, silentLogger } from "../../runtime/log.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { ApiKeyStore } from "../../runtime/store/api-keys.ts";
-import { UsageLedger } from "../../runtime/store/usage-ledger.ts";
 import { testModel } from "./models.ts";
 
 let llama: Promise<Llama> | null = null;
@@ -23,14 +23,23 @@ export interface TestServer extends RunningServer {
   key: string;
   keyId: string;
   keys: ApiKeyStore;
-  ledger: UsageLedger;
   logs: string[];
   /** Base URL of the OpenAI-compatible API. */
   api: string;
 }
 
 /** A real server on an ephemeral loopback port with a temp data dir and one API key. */
-export async function startTestServer(flags: Record<string, unknown> = {}, model?: string): Promise<TestServer> {
+/** A fixed hardware fingerprint for test servers (three components, as on a real box). */
+export const TEST_FINGERPRINT: Fingerprint = {
+  version: 1,
+  components: [
+    { kind: "board", digest: "0123456789abcdef" },
+    { kind: "disk", digest: "1111222233334444" },
+    { kind: "mac", digest: "aaaabbbbccccdddd" },
+  ],
+};
+
+export async function startTestServer(flags: Record<string, unknown> = {}, model?: string, deps: Partial<ServerDeps> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
   const config = loadConfig({
     // Calibration is tested on its own; here it would only slow every server start.
@@ -41,11 +50,14 @@ export async function startTestServer(flags: Record<string, unknown> = {}, model
     logger: createLogger({ level: "debug", write: (line) => logs.push(line) }),
     clock: systemClock,
     llama: await sharedLlama(),
+    // Reading the live machine's ids takes ~0.2 s; the served behaviour does not depend on them.
+    fingerprint: async () => TEST_FINGERPRINT,
+    ...deps,
   });
   await server.ready;
   const keys = new ApiKeyStore(server.db, systemClock);
   const created = keys.create("test");
-  return { ...server, get engine() { return server.engine; }, dataDir, key: created.key, keyId: created.id, keys, ledger: new UsageLedger(server.db), logs, api: `${server.url}/v1` };
+  return { ...server, get engine() { return server.engine; }, dataDir, key: created.key, keyId: created.id, keys, logs, api: `${server.url}/v1` };
 }
 
 /** POST JSON with the test key (or the given headers) and return status, headers and parsed body. */
