@@ -118,6 +118,44 @@ export const LicenseConfig = Type.Object(
   SECTION,
 );
 
+export const FleetKeyConfig = Type.Object(
+  {
+    keyId: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "The key id commands name" }),
+    publicKey: Type.String({ pattern: "^[A-Za-z0-9+/]{43}=$", description: "Base64 of the raw 32-byte Ed25519 public key" }),
+  },
+  { additionalProperties: false },
+);
+
+const TOPIC_SEGMENT = "^[A-Za-z0-9_-]{1,64}$";
+
+export const TelemetryConfig = Type.Object(
+  {
+    broker: Type.Optional(
+      Type.String({ pattern: "^mqtts?://", description: "MQTT broker URL (mqtt:// or mqtts://); without one, messages wait in the outbox" }),
+    ),
+    fleet: Type.String({ default: "default", pattern: TOPIC_SEGMENT, description: "Fleet name: the topic segment after hearth/v1/" }),
+    enabled: Type.Boolean({
+      default: false,
+      description: "The owner's opt-in to health and state telemetry (Community sends nothing without it); SMB usage and audit follow the license",
+    }),
+    groups: Type.Array(Type.String({ pattern: TOPIC_SEGMENT }), { default: [], description: "Groups this box belongs to, for fleet commands" }),
+    username: Type.Optional(Type.String({ minLength: 1, description: "Broker user name" })),
+    password: Type.Optional(Type.String({ minLength: 1, description: "Broker password" })),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: "CA certificate (PEM) that signed the broker's certificate" })),
+    certFile: Type.Optional(Type.String({ minLength: 1, description: "Client certificate (PEM) for brokers that require one" })),
+    keyFile: Type.Optional(Type.String({ minLength: 1, description: "Client certificate's private key (PEM)" })),
+    fleetKeys: Type.Array(FleetKeyConfig, { default: [], description: "Fleet public keys whose signed commands this box accepts (JSON in the environment)" }),
+    healthIntervalSeconds: Type.Integer({ default: 60, minimum: 1, description: "Seconds between health snapshots" }),
+    usageIntervalSeconds: Type.Integer({ default: 60, minimum: 1, description: "Seconds between usage deltas" }),
+    outboxMaxMessages: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      description: "Outbox bound: beyond it the oldest health samples are dropped (usage and audit never are)",
+    }),
+  },
+  SECTION,
+);
+
 export const LogConfig = Type.Object(
   {
     level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
@@ -141,6 +179,7 @@ export const ConfigSchema = Type.Object(
     calibration: CalibrationConfig,
     auth: AuthConfig,
     license: LicenseConfig,
+    telemetry: TelemetryConfig,
     log: LogConfig,
   },
   { additionalProperties: false },

@@ -1,6 +1,8 @@
 import type { Db } from "./db.ts";
 import { ledgerChainMigration } from "./migrations/003-ledger-chain.ts";
 import { licenseStateMigration } from "./migrations/004-license-state.ts";
+import { telemetryOutboxMigration } from "./migrations/005-telemetry-outbox.ts";
+import { fleetCommandsMigration } from "./migrations/006-fleet-commands.ts";
 
 /** SQL to execute, or a function for steps SQL cannot express (e.g. hashing existing rows). */
 export type Migration = string | ((db: Db) => void);
@@ -66,4 +68,6 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   ledgerChainMigration,
   licenseStateMigration,
+  telemetryOutboxMigration,
+  fleetCommandsMigration,
 ];
