@@ -11,8 +11,10 @@ import { calibrateCommand } from "./commands/calibrate.ts";
 import { licenseCommands } from "./commands/license.ts";
 import { licenseFingerprintCommands } from "./commands/license-fingerprint.ts";
 import { licenseAuditCommands } from "./commands/license-audit.ts";
+import { fleetCollectorCommands } from "./commands/fleet.ts";
+import { fleetCommandCommands } from "./commands/fleet-command.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelSynthLoraCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelSynthLoraCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands, ...fleetCollectorCommands, ...fleetCommandCommands];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {
