@@ -7,7 +7,7 @@ import { describeSchemaError } from "../validation.ts";
 
 export const DEFAULT_CONFIG_FILE = "/etc/hearth/config.json";
 
-type Source = "default" | "file" | "env" | "flag";
+type Source = "default" | "file" | "fleet" | "env" | "flag";
 type Layer = { source: Source; values: Record<string, unknown>; origin: string };
 
 export interface LoadConfigOptions {
@@ -18,6 +18,11 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Dotted config paths to values, from command-line flags. */
   flags?: Record<string, unknown>;
+  /**
+   * Settings changed by signed fleet commands (config.set), over the file and under the
+   * environment and flags: an operator's explicit local choice wins over the fleet's.
+   */
+  fleetOverrides?: Record<string, unknown>;
 }
 
 /** Every leaf of the schema: dotted path, env name and schema. */
@@ -108,6 +113,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const layers: Layer[] = [];
   const file = opts.file ?? (opts.defaultFile && existsSync(opts.defaultFile) ? opts.defaultFile : undefined);
   if (file) layers.push(readFileLayer(file));
+
+  const fleetValues: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(opts.fleetOverrides ?? {})) if (value !== undefined) setPath(fleetValues, path, value);
+  layers.push({ source: "fleet", values: fleetValues, origin: "a fleet command (config.set)" });
 
   const envValues: Record<string, unknown> = {};
   for (const leaf of configLeaves()) {

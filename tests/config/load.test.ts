@@ -80,3 +80,14 @@ describe("config", () => {
     expect(loadConfig({ defaultFile: file }).server.port).toBe(9000);
   });
 });
+
+describe("settings changed by fleet commands", () => {
+  test("sit over the file and under the environment and flags, and are named when invalid", () => {
+    const overrides = { "telemetry.enabled": true, "model.maxTokens": 64 };
+    expect(loadConfig({ fleetOverrides: overrides }).model.maxTokens).toBe(64);
+    expect(loadConfig({ fleetOverrides: overrides }).telemetry.enabled).toBe(true);
+    expect(loadConfig({ fleetOverrides: overrides, env: { HEARTH_MODEL_MAX_TOKENS: "32" } }).model.maxTokens).toBe(32);
+    expect(loadConfig({ fleetOverrides: overrides, flags: { "model.maxTokens": 16 } }).model.maxTokens).toBe(16);
+    expect(() => loadConfig({ fleetOverrides: { "model.maxTokens": 0 } })).toThrow(/model\.maxTokens.*\(from a fleet command \(config\.set\)\)/);
+  });
+});
