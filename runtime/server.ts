@@ -15,6 +15,14 @@ import type { BoardReport } from "../board/index.ts";
 import { loadOrCreateDeviceIdentity } from "./identity/device-key.ts";
 import type { Fingerprint } from "./identity/fingerprint-format.ts";
 import type { LicenseState } from "./license/state.ts";
+import type { ThrottleReader } from "../board/index.ts";
+import { Telemetry, type TelemetryDeps } from "./telemetry/telemetry.ts";
+import { systemHealthSampler } from "./telemetry/health.ts";
+import { unsupportedCommands } from "./telemetry/command-intake.ts";
+import type { CommandProcessor } from "./telemetry/messages.ts";
+import { createCommandProcessor } from "./fleet/commands/processor.ts";
+import { licenseInstallHook } from "./fleet/commands/license-hook.ts";
+import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
   url: string;
@@ -28,7 +36,21 @@ export interface RunningServer {
   /** The serving engine; throws while the model loads or after it failed. */
   readonly engine: InferenceEngine;
   db: Db;
+  /** MQTT telemetry: status() (connected, outbox depth by channel) and flush(); started once the license is known. */
+  telemetry: Telemetry;
   stop(): Promise<void>;
+}
+
+/** What a fleet command processor is built from, once the license (and so the fingerprint) is known. */
+export interface CommandProcessorContext {
+  config: Config;
+  db: Db;
+  dataDir: string;
+  deviceId: string;
+  fingerprint: Fingerprint;
+  telemetry: Telemetry;
+  clock: Clock;
+  logger: Logger;
 }
 
 export interface ServerDeps {
@@ -41,11 +63,17 @@ export interface ServerDeps {
   ledger?: Omit<UsageLedgerOptions, "clock">;
   /** This box's hardware fingerprint, for the license; default: read from the live machine. */
   fingerprint?: () => Promise<Fingerprint>;
+  /** Builds the fleet command processor; default: runtime/fleet/commands with this box's fleet keys. */
+  commandProcessor?: (ctx: CommandProcessorContext) => CommandProcessor;
+  /** Telemetry seams for tests: timers, reconnect jitter and back-off, the health sampler, the publish window. */
+  telemetry?: Partial<Pick<TelemetryDeps, "timers" | "random" | "backoff" | "health" | "maxInFlight">>;
 }
 
 /** What loading found out that the server needs afterwards. */
 interface Boot {
   license?: LicenseState;
+  /** The board's throttle signal, once the board is detected (health snapshots read it). */
+  throttle?: ThrottleReader;
   /** Loads the extra models (config `models`) once the primary serves. */
   startExtras?: () => Promise<void>;
 }
@@ -68,17 +96,17 @@ async function resolveModelPath(config: Config, logger: Logger): Promise<string>
  * License → board → kernel build → fit check → calibrated settings → engine. llama.cpp's bindings
  * take a few hundred milliseconds to import, so all of this runs after the socket is open.
  */
-async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: ModelHost, boot: Boot): Promise<InferenceEngine> {
-  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }, { planModels }, license] = await Promise.all([
+async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: ModelHost, boot: Boot, licensed: Promise<LoadedLicense>): Promise<InferenceEngine> {
+  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }, { planModels }, { state: license }, { createThrottleReader }] = await Promise.all([
     import("./engine/llama-engine.ts"),
     import("./hardware.ts"),
     import("../kernels/load.ts"),
     import("./engine/smoke-test.ts"),
     import("./model/fit.ts"),
     import("./engine/model-plan.ts"),
-    loadLicense(config, deps, db),
+    licensed,
+    import("../board/index.ts"),
   ]);
-  boot.license = license;
   const { gpuAllowance } = await import("./license/gpu-burst.ts");
   let gpuDenied: string | null = null;
   const { board, kernel: choice } = await inspectHardware({
@@ -90,6 +118,7 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
     logger: deps.logger,
   });
   if (gpuDenied) deps.logger.warn("GPU not used: the license does not allow it", { reason: gpuDenied });
+  boot.throttle = createThrottleReader(board.profile.throttle);
   const allowGpu = config.model.gpu && !gpuDenied;
   let llama = deps.llama;
   let kernel = { id: choice.id, backend: choice.backend as string, fallbackReason: gpuDenied as string | null };
@@ -136,15 +165,43 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
   return engine;
 }
 
+interface LoadedLicense {
+  state: LicenseState;
+  /** The fingerprint it was checked against (fleet license.install checks against it too). */
+  fingerprint: Fingerprint;
+}
+
 /** The license in force, re-verified at every start against this box's fingerprint and trusted time. */
-async function loadLicense(config: Config, deps: ServerDeps, db: Db): Promise<LicenseState> {
+async function loadLicense(config: Config, deps: ServerDeps, db: Db): Promise<LoadedLicense> {
   const [{ loadLicenseState }, { collectFingerprint }] = await Promise.all([import("./license/state.ts"), import("./identity/fingerprint.ts")]);
   const device = deps.fingerprint ? await deps.fingerprint() : (await collectFingerprint()).fingerprint;
   const state = loadLicenseState({ dataDir: resolve(config.dataDir), db, config: config.license, device, clock: deps.clock });
   deps.logger.info("license", { tier: state.tier, reason: state.reason, license_id: state.license?.licenseId ?? null });
   for (const warning of state.warnings) deps.logger.warn("license", { warning });
   if (state.tier === "community" && state.reason !== "absent") deps.logger.warn("license not in force: Community features", { reason: state.message });
-  return state;
+  return { state, fingerprint: device };
+}
+
+/**
+ * The fleet command processor of runtime/fleet/commands, with this box's keys and hooks. A license
+ * installed by command applies from the next start, as one installed with `hearth license install`.
+ */
+function defaultCommandProcessor(ctx: CommandProcessorContext): CommandProcessor {
+  const { config } = ctx;
+  return createCommandProcessor({
+    db: ctx.db,
+    deviceId: ctx.deviceId,
+    fleet: config.telemetry.fleet,
+    groups: config.telemetry.groups,
+    fleetKeys: config.telemetry.fleetKeys,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    flush: async () => {
+      const { usageSeq, audits, pending, delivered } = await ctx.telemetry.flush();
+      return { usageSeq, audits, pending, delivered };
+    },
+    installLicense: licenseInstallHook({ dataDir: ctx.dataDir, db: ctx.db, config: config.license, device: ctx.fingerprint, clock: ctx.clock }),
+  });
 }
 
 /** Stored settings for (board, kernel, model); measured now when missing and calibration.auto is on. */
@@ -210,14 +267,20 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   deps.logger.info("listening", { url, data_dir: dataDir });
 
-  const ready = models.load(() => loadEngine(config, deps, db, models, boot));
+  const licensed = loadLicense(config, deps, db);
+  licensed.then(({ state }) => (boot.license = state)).catch(() => undefined);
+  const telemetry = startTelemetry(config, deps, { db, dataDir, deviceId: identity.deviceId, models, boot, licensed });
+  const ready = models.load(() => loadEngine(config, deps, db, models, boot, licensed));
   ready.catch((err: Error) => deps.logger.error("model failed to load", { error: err.message }));
   const extras = ready.then(
     async () => {
       // Start-up's transient garbage (GGUF metadata, fit estimates) is collected once, so a small
       // box does not carry it until the next natural collection.
       Bun.gc(true);
+      telemetry.announce();
       await boot.startExtras?.();
+      // The fleet sees the models this box serves in its retained state.
+      if (boot.startExtras && config.models.length > 0) telemetry.announce();
     },
     () => undefined,
   );
@@ -234,6 +297,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       return models.current();
     },
     db,
+    telemetry,
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -249,9 +313,45 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       }
       await server.stop(true);
       await models.close();
-      // The records since the last checkpoint get a signed one before the process goes.
+      // The records since the last checkpoint get a signed one before the process goes; telemetry
+      // queues it with the last usage (sent at the next start), then says "offline" and disconnects.
       ledger.checkpoint();
+      await telemetry.stop();
       db.close();
     },
   };
+}
+
+/**
+ * Telemetry is built at once (RunningServer exposes it) and started when the license is known,
+ * since the tier decides what it may send; the command processor is built at the same moment.
+ */
+function startTelemetry(
+  config: Config,
+  deps: ServerDeps,
+  box: { db: Db; dataDir: string; deviceId: string; models: ModelHost; boot: Boot; licensed: Promise<LoadedLicense> },
+): Telemetry {
+  const { db, dataDir, deviceId, models, boot } = box;
+  let processor: CommandProcessor = unsupportedCommands;
+  const telemetry = new Telemetry({
+    config: config.telemetry,
+    db,
+    deviceId,
+    clock: deps.clock,
+    logger: deps.logger,
+    license: () => ({ tier: boot.license?.tier ?? "community", licenseId: boot.license?.license?.licenseId ?? null }),
+    version: pkg.version,
+    models: () => models.served().map((e) => e.model.id),
+    commands: { handle: (payload) => processor.handle(payload) },
+    health: systemHealthSampler({ dataDir, throttle: () => boot.throttle ?? null }),
+    ...deps.telemetry,
+  });
+  box.licensed.then(
+    ({ fingerprint }) => {
+      processor = (deps.commandProcessor ?? defaultCommandProcessor)({ config, db, dataDir, deviceId, fingerprint, telemetry, clock: deps.clock, logger: deps.logger });
+      telemetry.start();
+    },
+    (err: Error) => deps.logger.error("telemetry not started: the license could not be read", { error: err.message }),
+  );
+  return telemetry;
 }

@@ -23,6 +23,7 @@ export const serveCommand: Command = {
     "memory-budget-mb": { type: "string", value: "MB", description: "Memory the model may use (default: the board profile's budget)" },
     "no-calibrate": { type: "boolean", description: "Do not calibrate before serving when no calibration is stored" },
     "open-inference": { type: "boolean", description: "Serve inference without API keys (trusted LAN only)" },
+    broker: { type: "string", value: "URL", description: "MQTT broker for telemetry (mqtt:// or mqtts://); without one, telemetry waits in the outbox" },
   },
   async run(ctx) {
     const v = ctx.values;
@@ -39,6 +40,7 @@ export const serveCommand: Command = {
       "model.memoryBudgetMB": intFlag(v, "memory-budget-mb"),
       "calibration.auto": v["no-calibrate"] ? false : undefined,
       "auth.openInference": v["open-inference"] ? true : undefined,
+      "telemetry.broker": v.broker,
     });
     const logger = createLogger({ level: config.log.level });
     const server = await startServer(config, { logger, clock: systemClock });
