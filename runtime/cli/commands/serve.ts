@@ -5,6 +5,17 @@ import { intFlag } from "../run.ts";
 import { createLogger } from "../../log.ts";
 import { systemClock } from "../../clock.ts";
 import { startServer } from "../../server.ts";
+import { openDatabase } from "../../store/db.ts";
+import { configOverrides } from "../../fleet/commands/config-overrides.ts";
+
+function fleetOverrides(dataDir: string): Record<string, unknown> {
+  const db = openDatabase(dataDir);
+  try {
+    return configOverrides(db);
+  } finally {
+    db.close();
+  }
+}
 
 export const serveCommand: Command = {
   path: ["serve"],
@@ -27,7 +38,7 @@ export const serveCommand: Command = {
   },
   async run(ctx) {
     const v = ctx.values;
-    const config = commandConfig(ctx, {
+    const flags = {
       "model.path": v.model,
       "model.id": v["model-id"],
       "server.host": v.host,
@@ -41,7 +52,12 @@ export const serveCommand: Command = {
       "calibration.auto": v["no-calibrate"] ? false : undefined,
       "auth.openInference": v["open-inference"] ? true : undefined,
       "telemetry.broker": v.broker,
-    });
+    };
+    // The data dir comes from config, and the fleet's config.set overrides live in its database:
+    // load once to find it, then again with the overrides layered in.
+    const base = commandConfig(ctx, flags);
+    const overrides = fleetOverrides(base.dataDir);
+    const config = Object.keys(overrides).length > 0 ? commandConfig(ctx, flags, overrides) : base;
     const logger = createLogger({ level: config.log.level });
     const server = await startServer(config, { logger, clock: systemClock });
     try {
