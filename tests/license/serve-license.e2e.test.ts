@@ -7,39 +7,14 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { generateEd25519, signerFromPem } from "../../runtime/crypto/ed25519.ts";
-import { formatFingerprint } from "../../runtime/identity/fingerprint-format.ts";
 import { loadOrCreateDeviceIdentity } from "../../runtime/identity/device-key.ts";
-import { licenseFileText, signLicense } from "../../runtime/license/signing.ts";
-import { installLicense, licenseFilePath } from "../../runtime/license/store.ts";
-import type { LicensePayload } from "../../runtime/license/schema.ts";
+import { licenseFilePath } from "../../runtime/license/store.ts";
 import { checkpointSignatureValid, readCheckpoints } from "../../runtime/ledger/checkpoints.ts";
 import { openDatabase } from "../../runtime/store/db.ts";
-import { postJson, startTestServer, TEST_FINGERPRINT, type TestServer } from "../helpers/server.ts";
+import { postJson, startTestServer, type TestServer } from "../helpers/server.ts";
+import { installTestLicense, TEST_VENDOR_KEYS } from "../helpers/licenses.ts";
 import { testModel } from "../helpers/models.ts";
 import { loraFixtures } from "../model/lora-fixture.ts";
-
-const DAY = 86_400_000;
-const vendor = signerFromPem(generateEd25519().privateKeyPem);
-const VENDOR_KEYS = [{ keyId: "serve-test-1", publicKey: vendor.publicKey, retired: false }];
-
-function licenseFor(entitlements: string[]): Uint8Array {
-  const now = Date.now();
-  const payload: LicensePayload = {
-    licenseId: "lic-serve-1",
-    customer: "Harbour Clinic",
-    tier: "smb",
-    entitlements,
-    binding: { fingerprints: [formatFingerprint(TEST_FINGERPRINT)] },
-    issuedAt: new Date(now - DAY).toISOString(),
-    notBefore: new Date(now - DAY).toISOString(),
-    expiresAt: new Date(now + 365 * DAY).toISOString(),
-    graceDays: 14,
-    updateChannel: "stable",
-    keyId: "serve-test-1",
-  };
-  return new TextEncoder().encode(licenseFileText(signLicense(payload, vendor)));
-}
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -53,7 +28,7 @@ async function serve(dataDir: string) {
     dataDir,
     "model.loras": [{ path: adapter, scale: 1 }],
     models: [{ path: extra, id: "second" }],
-    "license.vendorKeys": VENDOR_KEYS,
+    "license.vendorKeys": TEST_VENDOR_KEYS,
   });
   servers.push(server);
   await server.extras;
@@ -81,7 +56,7 @@ describe("the license at server start", () => {
 
   test("SMB with lora_adapters and multi_model: the adapter is applied and both models serve", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-serve-lic-"));
-    installLicense(dataDir, licenseFor(["lora_adapters", "multi_model"]), { vendorKeys: VENDOR_KEYS, device: TEST_FINGERPRINT, now: Date.now() });
+    installTestLicense(dataDir, ["lora_adapters", "multi_model"]);
     const { server, readyz } = await serve(dataDir);
     expect(readyz.license).toEqual({ tier: "smb", reason: "valid" });
     expect(readyz.adapters[0].applied).toBe(true);
@@ -91,7 +66,7 @@ describe("the license at server start", () => {
 
   test("SMB without multi_model: the adapter applies, the second model is refused", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-serve-lic-"));
-    installLicense(dataDir, licenseFor(["lora_adapters"]), { vendorKeys: VENDOR_KEYS, device: TEST_FINGERPRINT, now: Date.now() });
+    installTestLicense(dataDir, ["lora_adapters"]);
     const { readyz } = await serve(dataDir);
     expect(readyz.adapters[0].applied).toBe(true);
     expect(readyz.models.find((m: any) => m.id === "second").state).toBe("refused");
@@ -99,7 +74,7 @@ describe("the license at server start", () => {
 
   test("an installed license altered on disk is re-verified at start: Community, the file is kept", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-serve-lic-"));
-    installLicense(dataDir, licenseFor(["lora_adapters", "multi_model"]), { vendorKeys: VENDOR_KEYS, device: TEST_FINGERPRINT, now: Date.now() });
+    installTestLicense(dataDir, ["lora_adapters", "multi_model"]);
     const file = licenseFilePath(dataDir);
     writeFileSync(file, readFileSync(file, "utf8").replace("Harbour Clinic", "Harbour Clinics"));
     const { server, readyz } = await serve(dataDir);

@@ -7,44 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { generateEd25519, signerFromPem } from "../../runtime/crypto/ed25519.ts";
-import { formatFingerprint } from "../../runtime/identity/fingerprint-format.ts";
 import { loadOrCreateDeviceIdentity } from "../../runtime/identity/device-key.ts";
-import { licenseFileText, signLicense } from "../../runtime/license/signing.ts";
-import { installLicense } from "../../runtime/license/store.ts";
 import { startBroker, type TestBroker } from "../helpers/mosquitto.ts";
-import { postJson, readSse, startTestServer, TEST_FINGERPRINT } from "../helpers/server.ts";
+import { postJson, readSse, startTestServer } from "../helpers/server.ts";
 import { spawnServe } from "../helpers/cli.ts";
 import { testModel } from "../helpers/models.ts";
+import { installTestLicense, TEST_VENDOR_KEYS } from "../helpers/licenses.ts";
 import { subscribe, waitFor } from "./helpers.ts";
-
-const DAY = 86_400_000;
-const vendor = signerFromPem(generateEd25519().privateKeyPem);
-const VENDOR_KEYS = [{ keyId: "telemetry-test-1", publicKey: vendor.publicKey, retired: false }];
-
-function smbLicense(): Uint8Array {
-  const now = Date.now();
-  return new TextEncoder().encode(
-    licenseFileText(
-      signLicense(
-        {
-          licenseId: "lic-telemetry-1",
-          customer: "Harbour Clinic",
-          tier: "smb",
-          entitlements: [],
-          binding: { fingerprints: [formatFingerprint(TEST_FINGERPRINT)] },
-          issuedAt: new Date(now - DAY).toISOString(),
-          notBefore: new Date(now - DAY).toISOString(),
-          expiresAt: new Date(now + 365 * DAY).toISOString(),
-          graceDays: 14,
-          updateChannel: "stable",
-          keyId: "telemetry-test-1",
-        },
-        vendor,
-      ),
-    ),
-  );
-}
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -58,10 +27,10 @@ describe("telemetry in the server", () => {
   test("privacy: every published payload is scanned; no prompt, completion or API key in any of them", async () => {
     const sub = await subscribe(broker.url, { protocolVersion: broker.protocolVersion });
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-telemetry-e2e-"));
-    installLicense(dataDir, smbLicense(), { vendorKeys: VENDOR_KEYS, device: TEST_FINGERPRINT, now: Date.now() });
+    installTestLicense(dataDir, [], "lic-telemetry-1");
     const server = await startTestServer({
       dataDir,
-      "license.vendorKeys": VENDOR_KEYS,
+      "license.vendorKeys": TEST_VENDOR_KEYS,
       "license.checkpointEvery": 2,
       "telemetry.broker": broker.url,
       "telemetry.enabled": true,
