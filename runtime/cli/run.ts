@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { HearthError } from "../errors.ts";
-import type { Command, Io } from "./command.ts";
+import type { Command, CommandContext, Io } from "./command.ts";
 import { reportError } from "./output.ts";
 
 function optionHelp(cmd: Command): string {
@@ -60,6 +60,19 @@ export async function runCli(argv: string[], commands: Command[], io: Io): Promi
 }
 
 /** Reads a flag as an integer, naming the flag when it is not one. */
+/** A string option's value, or undefined when it was not given. */
+export function stringFlag(ctx: CommandContext, name: string): string | undefined {
+  const value = ctx.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A string option that must be given; usage error naming it otherwise. */
+export function requiredFlag(ctx: CommandContext, name: string): string {
+  const value = stringFlag(ctx, name);
+  if (value === undefined) throw new HearthError("invalid_request", `--${name} is required`, { field: name });
+  return value;
+}
+
 export function intFlag(values: Record<string, unknown>, name: string): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;

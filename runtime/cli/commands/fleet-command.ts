@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command, CommandContext, OptionSpec } from "../command.ts";
 import { JSON_OPTION } from "../command.ts";
-import { intFlag } from "../run.ts";
+import { intFlag, requiredFlag, stringFlag } from "../run.ts";
 import { systemClock } from "../../clock.ts";
 import { HearthError } from "../../errors.ts";
 import { CommandSchema, type Command as FleetCommand, type CommandAck } from "../../telemetry/messages.ts";
@@ -10,14 +10,6 @@ import { generateFleetKeyPair, loadFleetSigningKey } from "../../fleet/commands/
 import { MAX_COMMAND_LIFETIME_MS } from "../../fleet/commands/limits.ts";
 import { newCommand, signCommand } from "../../fleet/commands/signing.ts";
 import { BrokerError, sendCommand, type BrokerConnection } from "../../fleet/commands/send.ts";
-
-const str = (ctx: CommandContext, name: string): string | undefined => (typeof ctx.values[name] === "string" ? (ctx.values[name] as string) : undefined);
-
-function required(ctx: CommandContext, name: string): string {
-  const value = str(ctx, name);
-  if (value === undefined) throw new HearthError("invalid_request", `--${name} is required`, { field: name });
-  return value;
-}
 
 const keygenCommand: Command = {
   path: ["fleet", "keygen"],
@@ -28,7 +20,7 @@ const keygenCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const files = generateFleetKeyPair(required(ctx, "out"), str(ctx, "key-id"));
+    const files = generateFleetKeyPair(requiredFlag(ctx, "out"), stringFlag(ctx, "key-id"));
     if (ctx.values.json) ctx.io.out(JSON.stringify(files));
     else {
       ctx.io.out(
@@ -59,7 +51,7 @@ function argValue(raw: string): unknown {
 /** --args JSON, then each --arg K=V over it. */
 function commandArgs(ctx: CommandContext): Record<string, unknown> {
   let args: Record<string, unknown> = {};
-  const json = str(ctx, "args");
+  const json = stringFlag(ctx, "args");
   if (json !== undefined) {
     let parsed: unknown;
     try {
@@ -81,8 +73,8 @@ function commandArgs(ctx: CommandContext): Record<string, unknown> {
 }
 
 function target(ctx: CommandContext): FleetCommand["target"] {
-  const device = str(ctx, "device");
-  const group = str(ctx, "group");
+  const device = stringFlag(ctx, "device");
+  const group = stringFlag(ctx, "group");
   if ((device === undefined) === (group === undefined)) throw new HearthError("invalid_request", "give either --device D or --group G", { field: device === undefined ? "device" : "group" });
   return device !== undefined ? { device } : { group: group! };
 }
@@ -94,17 +86,17 @@ function seconds(ctx: CommandContext, name: string, fallback: number, min: numbe
 }
 
 function brokerConnection(ctx: CommandContext): BrokerConnection {
-  const url = required(ctx, "broker");
+  const url = requiredFlag(ctx, "broker");
   if (!/^mqtts?:\/\//.test(url)) throw new HearthError("invalid_request", `--broker ${url} must be an mqtt:// or mqtts:// URL`, { field: "broker" });
-  const version = str(ctx, "mqtt-version") ?? "5";
+  const version = stringFlag(ctx, "mqtt-version") ?? "5";
   if (version !== "4" && version !== "5") throw new HearthError("invalid_request", "--mqtt-version must be 5 or 4 (3.1.1)", { field: "mqtt-version" });
   return {
     url,
-    caFile: str(ctx, "ca"),
-    certFile: str(ctx, "cert"),
-    keyFile: str(ctx, "cert-key"),
-    username: str(ctx, "username"),
-    password: str(ctx, "password") ?? ctx.io.env.HEARTH_FLEET_PASSWORD,
+    caFile: stringFlag(ctx, "ca"),
+    certFile: stringFlag(ctx, "cert"),
+    keyFile: stringFlag(ctx, "cert-key"),
+    username: stringFlag(ctx, "username"),
+    password: stringFlag(ctx, "password") ?? ctx.io.env.HEARTH_FLEET_PASSWORD,
     protocolVersion: version === "4" ? 4 : 5,
   };
 }
@@ -150,8 +142,8 @@ const commandCommand: Command = {
     const wait = seconds(ctx, "wait", 10, 0, 3600);
     const expect = intFlag(ctx.values, "expect") ?? ("device" in to ? 1 : undefined);
     const broker = brokerConnection(ctx);
-    const { signer, keyId } = loadFleetSigningKey(required(ctx, "key"), str(ctx, "key-id"));
-    const unsigned = newCommand({ kind, target: to, fleet: required(ctx, "fleet"), args: commandArgs(ctx), keyId, ttlMs: ttl * 1000 }, systemClock.now());
+    const { signer, keyId } = loadFleetSigningKey(requiredFlag(ctx, "key"), stringFlag(ctx, "key-id"));
+    const unsigned = newCommand({ kind, target: to, fleet: requiredFlag(ctx, "fleet"), args: commandArgs(ctx), keyId, ttlMs: ttl * 1000 }, systemClock.now());
     // The same schema the box checks: a bad flag is named here rather than refused there.
     const command = validate(CommandSchema, signCommand(unsigned, signer));
     const json = ctx.values.json === true;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
-import type { Command, CommandContext } from "../command.ts";
+import type { Command } from "../command.ts";
 import { JSON_OPTION } from "../command.ts";
-import { intFlag } from "../run.ts";
+import { intFlag, requiredFlag, stringFlag } from "../run.ts";
 import { table } from "../output.ts";
 import { HearthError } from "../../errors.ts";
 import { systemClock } from "../../clock.ts";
@@ -15,14 +15,6 @@ import { devicesReport } from "../../fleet/collector/devices-report.ts";
 import { auditCsv, buildFleetAudit } from "../../fleet/collector/audit-report.ts";
 import { parseSeatsFlag, readSeatsFile } from "../../fleet/collector/seats.ts";
 import type { FleetStore } from "../../fleet/collector/store.ts";
-
-const str = (ctx: CommandContext, name: string): string | undefined => (typeof ctx.values[name] === "string" ? (ctx.values[name] as string) : undefined);
-
-function required(ctx: CommandContext, name: string): string {
-  const value = str(ctx, name);
-  if (value === undefined) throw new HearthError("invalid_request", `--${name} is required`, { field: name });
-  return value;
-}
 
 const DB_OPTION = { db: { type: "string", value: "FILE|URL", description: "The fleet store: a SQLite file, or a postgres:// URL shared by several collectors" } } as const;
 
@@ -61,11 +53,11 @@ const collectCommand: Command = {
     },
   },
   async run(ctx) {
-    const broker = required(ctx, "broker");
+    const broker = requiredFlag(ctx, "broker");
     if (!/^mqtts?:\/\//.test(broker)) throw new HearthError("invalid_request", `--broker: ${JSON.stringify(broker)} is not an mqtt:// or mqtts:// URL`, { field: "broker" });
-    const db = required(ctx, "db");
+    const db = requiredFlag(ctx, "db");
     if (ctx.values["no-share"] && ctx.values.share !== undefined) throw new HearthError("invalid_request", "--share and --no-share: pick one", { field: "share" });
-    const share = ctx.values["no-share"] ? null : (str(ctx, "share") ?? COLLECTOR_SHARE);
+    const share = ctx.values["no-share"] ? null : (stringFlag(ctx, "share") ?? COLLECTOR_SHARE);
     if (share !== null && !/^[A-Za-z0-9_-]+$/.test(share)) throw new HearthError("invalid_request", `--share: ${JSON.stringify(share)} may hold letters, digits, - and _ only`, { field: "share" });
     const sessionExpirySeconds = intFlag(ctx.values, "session-expiry") ?? DEFAULT_SESSION_EXPIRY_SECONDS;
     const logger = createLogger({ level: "info" });
@@ -76,13 +68,13 @@ const collectCommand: Command = {
         broker,
         store,
         share,
-        clientId: str(ctx, "client-id") ?? defaultClientId(share ?? "plain", db),
+        clientId: stringFlag(ctx, "client-id") ?? defaultClientId(share ?? "plain", db),
         sessionExpirySeconds,
-        caFile: str(ctx, "ca"),
-        certFile: str(ctx, "cert"),
-        keyFile: str(ctx, "key"),
-        username: str(ctx, "username"),
-        password: str(ctx, "password") ?? ctx.io.env.HEARTH_FLEET_BROKER_PASSWORD,
+        caFile: stringFlag(ctx, "ca"),
+        certFile: stringFlag(ctx, "cert"),
+        keyFile: stringFlag(ctx, "key"),
+        username: stringFlag(ctx, "username"),
+        password: stringFlag(ctx, "password") ?? ctx.io.env.HEARTH_FLEET_BROKER_PASSWORD,
         clock: systemClock,
         logger,
       });
@@ -127,7 +119,7 @@ const devicesCommand: Command = {
   summary: "Devices the collector has heard of: online, last seen, version, models, tier, license, latest health",
   options: { ...DB_OPTION, ...JSON_OPTION },
   async run(ctx) {
-    const devices = await withStore(required(ctx, "db"), devicesReport);
+    const devices = await withStore(requiredFlag(ctx, "db"), devicesReport);
     if (ctx.values.json) ctx.io.out(JSON.stringify(devices));
     else if (devices.length === 0) ctx.io.out("No devices yet.");
     else {
@@ -155,16 +147,16 @@ const auditCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const since = ctx.values.since === undefined ? 0 : parseTimeFlag(required(ctx, "since"), "since");
-    const until = ctx.values.until === undefined ? systemClock.now() : parseTimeFlag(required(ctx, "until"), "until");
+    const since = ctx.values.since === undefined ? 0 : parseTimeFlag(requiredFlag(ctx, "since"), "since");
+    const until = ctx.values.until === undefined ? systemClock.now() : parseTimeFlag(requiredFlag(ctx, "until"), "until");
     if (until <= since) throw new HearthError("invalid_request", "--until must be after --since", { field: "until" });
     if (ctx.values.json && ctx.values.csv) throw new HearthError("invalid_request", "--json and --csv: pick one", { field: "csv" });
     const seats = new Map<string, number>();
-    const seatsFile = str(ctx, "seats-file");
+    const seatsFile = stringFlag(ctx, "seats-file");
     if (seatsFile !== undefined) for (const [k, v] of readSeatsFile(seatsFile)) seats.set(k, v);
-    const seatsFlag = str(ctx, "seats");
+    const seatsFlag = stringFlag(ctx, "seats");
     if (seatsFlag !== undefined) for (const [k, v] of parseSeatsFlag(seatsFlag)) seats.set(k, v);
-    const audit = await withStore(required(ctx, "db"), (store) => buildFleetAudit(store, { since, until, seats }));
+    const audit = await withStore(requiredFlag(ctx, "db"), (store) => buildFleetAudit(store, { since, until, seats }));
 
     if (ctx.values.json) ctx.io.out(JSON.stringify(audit));
     else if (ctx.values.csv) ctx.io.out(auditCsv(audit));

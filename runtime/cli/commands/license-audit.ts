@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Command, CommandContext } from "../command.ts";
 import { DATA_DIR_OPTION, JSON_OPTION } from "../command.ts";
 import { commandConfig } from "../config-flags.ts";
+import { requiredFlag, stringFlag } from "../run.ts";
 import { HearthError, hasErrno } from "../../errors.ts";
 import { systemClock } from "../../clock.ts";
 import { DB_FILE, openDatabase, type Db } from "../../store/db.ts";
@@ -14,14 +15,6 @@ import { buildAuditReport, exportEntries } from "../../ledger/audit.ts";
 import { parseLedgerExport, verifyAuditReport } from "../../ledger/audit-verify.ts";
 import { verifyLedger } from "../../ledger/verify.ts";
 
-const str = (ctx: CommandContext, name: string): string | undefined => (typeof ctx.values[name] === "string" ? (ctx.values[name] as string) : undefined);
-
-function required(ctx: CommandContext, name: string): string {
-  const value = str(ctx, name);
-  if (value === undefined) throw new HearthError("invalid_request", `--${name} is required`, { field: name });
-  return value;
-}
-
 /** The box's database; never created here (an empty one would verify, misleadingly). */
 function openExisting(dataDir: string): Db {
   if (!existsSync(join(dataDir, DB_FILE))) throw new HearthError("not_found", `${join(dataDir, DB_FILE)} does not exist: is --data-dir the box's data directory?`, { field: "data-dir" });
@@ -29,7 +22,7 @@ function openExisting(dataDir: string): Db {
 }
 
 function devicePubkeyFlag(ctx: CommandContext): string | undefined {
-  const key = str(ctx, "device-pubkey");
+  const key = stringFlag(ctx, "device-pubkey");
   if (key !== undefined && !publicKeyObject(key)) {
     throw new HearthError("invalid_request", `--device-pubkey: ${JSON.stringify(key)} is not an Ed25519 public key (base64 of 32 bytes)`, { field: "device-pubkey" });
   }
@@ -77,9 +70,9 @@ const auditCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const out = required(ctx, "out");
-    const since = ctx.values.since === undefined ? 0 : parseTimeFlag(required(ctx, "since"), "since");
-    const until = ctx.values.until === undefined ? systemClock.now() : parseTimeFlag(required(ctx, "until"), "until");
+    const out = requiredFlag(ctx, "out");
+    const since = ctx.values.since === undefined ? 0 : parseTimeFlag(requiredFlag(ctx, "since"), "since");
+    const until = ctx.values.until === undefined ? systemClock.now() : parseTimeFlag(requiredFlag(ctx, "until"), "until");
     if (until <= since) throw new HearthError("invalid_request", "--until must be after --since", { field: "until" });
     const { dataDir } = commandConfig(ctx);
     const db = openExisting(dataDir);
@@ -87,7 +80,7 @@ const auditCommand: Command = {
       const signer = loadOrCreateDeviceIdentity(dataDir);
       const signed = buildAuditReport(db, { signer, licenseId: installedLicenseId(dataDir), since, until, clock: systemClock });
       const r = signed.report.records;
-      const ledgerOut = str(ctx, "ledger-out");
+      const ledgerOut = stringFlag(ctx, "ledger-out");
       // The export is written first: a report on disk then always has its records next to it.
       if (ledgerOut !== undefined) writeExport(ledgerOut, db, r.firstSeq ?? 1, r.lastSeq ?? 0);
       writeFileSync(out, JSON.stringify(signed, null, 2) + "\n");
@@ -129,7 +122,7 @@ const verifyAuditCommand: Command = {
       if (err instanceof HearthError) throw err;
       throw new HearthError("audit_invalid", `${file} is not JSON`, { field: "file" });
     }
-    const ledger = str(ctx, "ledger");
+    const ledger = stringFlag(ctx, "ledger");
     const entries = ledger === undefined ? undefined : parseLedgerExport(readText(ledger, "ledger"));
     const result = verifyAuditReport(doc, { devicePublicKey, entries });
     const { report } = result;

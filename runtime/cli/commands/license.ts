@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import type { Command, CommandContext, OptionSpec } from "../command.ts";
 import { DATA_DIR_OPTION, JSON_OPTION } from "../command.ts";
 import { commandConfig } from "../config-flags.ts";
-import { intFlag } from "../run.ts";
+import { intFlag, requiredFlag, stringFlag } from "../run.ts";
 import { HearthError, hasErrno } from "../../errors.ts";
 import { systemClock } from "../../clock.ts";
 import { openDatabase } from "../../store/db.ts";
@@ -17,14 +17,6 @@ import { licenseFilePath } from "../../license/store.ts";
 import { installLicenseState, licenseStateJson, licenseSummary, loadLicenseState } from "../../license/state.ts";
 import { describeLicenseState, describeVerdict } from "../../license/describe.ts";
 import { writeFileDurably } from "../../license/durable-write.ts";
-
-const str = (ctx: CommandContext, name: string): string | undefined => (typeof ctx.values[name] === "string" ? (ctx.values[name] as string) : undefined);
-
-function required(ctx: CommandContext, name: string): string {
-  const value = str(ctx, name);
-  if (value === undefined) throw new HearthError("invalid_request", `--${name} is required`, { field: name });
-  return value;
-}
 
 /** A license file given on the command line; an oversized one is judged unread. */
 function licenseBytes(ctx: CommandContext): { bytes: Uint8Array } | { verdict: LicenseVerdict } {
@@ -46,9 +38,9 @@ const DEVICE_OPTIONS: Record<string, OptionSpec> = {
 
 /** This device's fingerprint: --fingerprint as given, else read from the hardware (under --root). */
 async function deviceFingerprint(ctx: CommandContext): Promise<Fingerprint> {
-  const given = str(ctx, "fingerprint");
+  const given = stringFlag(ctx, "fingerprint");
   if (given !== undefined) return parseFingerprintFlag(given);
-  const root = str(ctx, "root");
+  const root = stringFlag(ctx, "root");
   if (root !== undefined && !statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
     throw new HearthError("invalid_request", `--root ${root} is not a directory`, { field: "root" });
   }
@@ -66,7 +58,7 @@ const keygenCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const files = generateVendorKeyPair(required(ctx, "out"), str(ctx, "key-id"));
+    const files = generateVendorKeyPair(requiredFlag(ctx, "out"), stringFlag(ctx, "key-id"));
     if (ctx.values.json) ctx.io.out(JSON.stringify(files));
     else {
       ctx.io.out(
@@ -98,20 +90,20 @@ const issueCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const out = required(ctx, "out");
-    const { signer, keyId } = loadVendorSigningKey(required(ctx, "key"), str(ctx, "key-id"));
+    const out = requiredFlag(ctx, "out");
+    const { signer, keyId } = loadVendorSigningKey(requiredFlag(ctx, "key"), stringFlag(ctx, "key-id"));
     const payload = buildLicensePayload(
       {
-        tier: required(ctx, "tier"),
-        entitlements: str(ctx, "entitlements"),
-        fingerprint: str(ctx, "fingerprint"),
+        tier: requiredFlag(ctx, "tier"),
+        entitlements: stringFlag(ctx, "entitlements"),
+        fingerprint: stringFlag(ctx, "fingerprint"),
         seats: intFlag(ctx.values, "seats"),
-        expires: required(ctx, "expires"),
-        notBefore: str(ctx, "not-before"),
-        customer: str(ctx, "customer"),
-        licenseId: str(ctx, "license-id"),
+        expires: requiredFlag(ctx, "expires"),
+        notBefore: stringFlag(ctx, "not-before"),
+        customer: stringFlag(ctx, "customer"),
+        licenseId: stringFlag(ctx, "license-id"),
         graceDays: intFlag(ctx.values, "grace-days"),
-        channel: str(ctx, "channel"),
+        channel: stringFlag(ctx, "channel"),
         keyId,
       },
       systemClock.now(),
@@ -135,10 +127,10 @@ const verifyCommand: Command = {
     ...JSON_OPTION,
   },
   async run(ctx) {
-    const publicKey = str(ctx, "public-key");
+    const publicKey = stringFlag(ctx, "public-key");
     const vendorKeys = publicKey ? [readVendorPublicKey(publicKey)] : trustedVendorKeys(commandConfig(ctx).license.vendorKeys);
-    const fp = str(ctx, "fingerprint");
-    const at = str(ctx, "at");
+    const fp = stringFlag(ctx, "fingerprint");
+    const at = stringFlag(ctx, "at");
     const read = licenseBytes(ctx);
     const verdict =
       "verdict" in read
