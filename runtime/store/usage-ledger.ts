@@ -136,7 +136,9 @@ export class UsageLedger {
   }
 }
 
-type LedgerRow = {
+/** A usage_ledger row as SQLite returns it (the chain's columns included). */
+export type LedgerRow = {
+  seq: number;
   request_id: string;
   key_id: string | null;
   model: string;
@@ -146,6 +148,8 @@ type LedgerRow = {
   duration_ms: number;
   outcome: UsageOutcome;
   created_at: number;
+  prev_hash: Buffer | null;
+  hash: Buffer | null;
 };
 
 function fromRow(r: LedgerRow): UsageRecord {

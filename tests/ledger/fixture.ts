@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { openDatabase, DB_FILE, type Db } from "../../runtime/store/db.ts";
-import { UsageLedger, type UsageLedgerOptions, type UsageRecord } from "../../runtime/store/usage-ledger.ts";
+import { UsageLedger, type LedgerRow, type UsageLedgerOptions, type UsageRecord } from "../../runtime/store/usage-ledger.ts";
 import { ApiKeyStore } from "../../runtime/store/api-keys.ts";
 import { generateEd25519, signerFromPem } from "../../runtime/crypto/ed25519.ts";
 import { deviceIdOf, type DeviceIdentity } from "../../runtime/identity/device-key.ts";
@@ -86,20 +86,8 @@ export function tamper(dataDir: string, change: (db: Raw) => void): void {
   db.close();
 }
 
-export type Row = {
-  seq: number;
-  request_id: string;
-  key_id: string | null;
-  model: string;
-  endpoint: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  duration_ms: number;
-  outcome: string;
-  created_at: number;
-  prev_hash: Buffer;
-  hash: Buffer;
-};
+/** A row as the chain writes it: both hashes set (tests tamper with rows in this shape). */
+export type Row = Omit<LedgerRow, "outcome" | "prev_hash" | "hash"> & { outcome: string; prev_hash: Buffer; hash: Buffer };
 
 export const rowAt = (db: Raw | Db, seq: number) => db.prepare("SELECT * FROM usage_ledger WHERE seq = ?").get(seq) as Row;
 
