@@ -26,6 +26,16 @@ export const ERROR_STATUS = {
   audit_invalid: 422,
   entitlement_required: 403,
   identity_invalid: 500,
+  // Admin API and page (issue 7).
+  conflict: 409,
+  csrf_failed: 403,
+  pairing_required: 403,
+  not_implemented: 501,
+  // OTA updates (issue 6).
+  release_invalid: 422,
+  release_rejected: 409,
+  download_failed: 502,
+  insufficient_storage: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -13,8 +13,10 @@ import { licenseFingerprintCommands } from "./commands/license-fingerprint.ts";
 import { licenseAuditCommands } from "./commands/license-audit.ts";
 import { fleetCollectorCommands } from "./commands/fleet.ts";
 import { fleetCommandCommands } from "./commands/fleet-command.ts";
+import { adminCommands } from "./commands/admin.ts";
+import { fleetOtaCommands } from "./commands/fleet-ota.ts";
 
-export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelSynthLoraCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands, ...fleetCollectorCommands, ...fleetCommandCommands];
+export const COMMANDS: Command[] = [serveCommand, keysCreateCommand, keysListCommand, keysRevokeCommand, modelSynthCommand, modelSynthLoraCommand, modelInfoCommand, modelFitCommand, boardCommand, kernelsCommand, calibrateCommand, ...licenseCommands, ...licenseFingerprintCommands, ...licenseAuditCommands, ...fleetCollectorCommands, ...fleetCommandCommands, ...adminCommands, ...fleetOtaCommands];
 
 if (import.meta.main) {
   const code = await runCli(process.argv.slice(2), COMMANDS, {
