@@ -47,6 +47,8 @@ export class UsageLedger {
   private readonly clock: Clock;
   /** The last record as this object last appended or read it; another writer makes it stale. */
   private head: { seq: number; hash: Buffer | null } | null = null;
+  /** Records this object appended since it was made (the idle memory trimmer watches it). */
+  recorded = 0;
 
   constructor(
     private readonly db: Db,
@@ -81,6 +83,7 @@ export class UsageLedger {
 
   /** Durable when it returns (synchronous=FULL): callers record before they acknowledge. */
   record(r: UsageRecord): number {
+    this.recorded++;
     if (!this.chain) return Number(this.insert.run(r).lastInsertRowid);
     const fields = {
       ...r,

@@ -6,11 +6,13 @@
  * client; what must survive a reconnect lives in the outbox, not in mqtt.js's memory.
  */
 import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 import type { TimerHandle, Timers } from "./timers.ts";
+
+let mqttConnect: typeof import("mqtt").connect | null = null;
 
 export interface BrokerAuth {
   username?: string;
@@ -125,9 +127,21 @@ export class BrokerLink {
   private connect(): void {
     this.retry = null;
     if (this.stopped) return;
+    // mqtt.js (and its stream polyfills) is loaded with the first connection: a box without a
+    // broker never pays its memory.
+    if (!mqttConnect) {
+      void import("mqtt").then(
+        (mqtt) => {
+          mqttConnect = mqtt.connect;
+          this.connect();
+        },
+        (err) => this.fail(errorText(err)),
+      );
+      return;
+    }
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.opts.url, this.clientOptions());
+      client = mqttConnect(this.opts.url, this.clientOptions());
     } catch (err) {
       // A CA or key file that cannot be read, or a URL mqtt.js refuses: reported, retried later.
       this.fail(errorText(err));
