@@ -2,6 +2,7 @@ import { HearthError, isHearthError } from "../errors.ts";
 import type { ModelPlan, PlannedModel } from "./model-plan.ts";
 import type { SlotStats } from "./slot-pool.ts";
 import type { InferenceEngine, ModelDescriptor } from "./types.ts";
+import { SwapGate } from "./swap-gate.ts";
 
 export type ModelHostStatus =
   | { state: "loading" }
@@ -63,6 +64,8 @@ export class ModelHost {
   private readonly extras = new Map<string, Extra>();
   private readonly pending = new Set<Promise<unknown>>();
   private closing = false;
+  /** Ids the primary answered to before a swap, so clients naming the old id keep being served. */
+  private readonly primaryAliases = new Set<string>();
 
   async load(load: () => Promise<InferenceEngine>): Promise<InferenceEngine> {
     try {
@@ -117,7 +120,7 @@ export class ModelHost {
   /** The engine serving `model` (see the class comment for the errors). */
   engineFor(model: string): InferenceEngine {
     if (this.closing) throw new HearthError("model_unavailable", "the box is shutting down; no model takes new requests");
-    if (this.engine?.model.id === model) return this.engine;
+    if (this.engine && (this.engine.model.id === model || this.primaryAliases.has(model))) return this.engine;
     const extra = this.extras.get(model);
     if (extra) return this.extraEngine(extra);
     this.current(); // while the primary loads or after it failed, that is the answer, as with one model
@@ -144,6 +147,59 @@ export class ModelHost {
     else if (this.primaryPlan) out.push(planReport(this.primaryPlan, this.failure ? "failed" : "loading", this.failure));
     for (const e of this.extras.values()) out.push(e.engine ? engineReport(e.engine, e.plan.field) : planReport(e.plan, e.state, e.failure));
     return out;
+  }
+
+  /**
+   * Replaces the primary engine (an update, or a rollback) without failing a request.
+   * - `beside` (both models fit the memory budget): the new engine loads while the old serves;
+   *   then new requests go to the new one and the old closes once its requests have finished.
+   * - otherwise: new requests wait (SwapGate) while the old finishes its requests and closes and
+   *   the new loads; then they run on the new one.
+   * When `load` fails, `restore` brings the old model back (without `beside` it was closed) and
+   * the error is thrown. In-flight requests always finish on the engine they started on.
+   */
+  async swapPrimary(load: () => Promise<InferenceEngine>, opts: { beside: boolean; restore: () => Promise<InferenceEngine>; drainPollMs?: number }): Promise<InferenceEngine> {
+    const old = this.current();
+    if (this.closing) throw new HearthError("model_unavailable", "the box is shutting down");
+    if (opts.beside) {
+      const next = await load(); // a failure leaves the old engine serving, untouched
+      this.install(next, old);
+      await drained(old, opts.drainPollMs);
+      await old.close();
+      return next;
+    }
+    const swapped = Promise.withResolvers<InferenceEngine>();
+    this.engine = new SwapGate(old.model, swapped.promise);
+    try {
+      await drained(old, opts.drainPollMs);
+      await old.close();
+      let next: InferenceEngine;
+      try {
+        next = await load();
+      } catch (err) {
+        const back = await opts.restore();
+        this.install(back, old);
+        swapped.resolve(back);
+        throw err;
+      }
+      this.install(next, old);
+      swapped.resolve(next);
+      return next;
+    } catch (err) {
+      swapped.reject(asFailure(err));
+      if (this.engine instanceof SwapGate) {
+        this.engine = null;
+        this.failure = asFailure(err);
+      }
+      throw err;
+    }
+  }
+
+  private install(next: InferenceEngine, old: InferenceEngine): void {
+    if (next.model.id !== old.model.id) this.primaryAliases.add(old.model.id);
+    this.primaryAliases.delete(next.model.id);
+    this.engine = next;
+    this.failure = null;
   }
 
   /** Requests running or queued on every engine, for a graceful shutdown. */
@@ -185,6 +241,19 @@ export class ModelHost {
     const reason = extra.failure?.message ?? "it is not loaded";
     if (extra.failure?.code === "entitlement_required") throw new HearthError("entitlement_required", `model ${name} is not served: ${reason}`, { field: "model" });
     throw new HearthError("model_load_failed", `model ${name} is not served: ${reason}`, { field: "model" });
+  }
+}
+
+/**
+ * Resolves once `engine` has had no request running or queued for two polls in a row: a handler
+ * that has just taken the engine is between its lookup and its slot for at most a tick or two.
+ */
+async function drained(engine: InferenceEngine, pollMs = 25): Promise<void> {
+  let quiet = 0;
+  while (quiet < 2) {
+    const { busy, queued } = engine.slots();
+    quiet = busy === 0 && queued === 0 ? quiet + 1 : 0;
+    await Bun.sleep(pollMs);
   }
 }
 
