@@ -29,6 +29,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command[]>> = {
     return [...collector.fleetCollectorCommands, ...command.fleetCommandCommands, ...ota.fleetOtaCommands];
   },
   admin: async () => [...(await import("./commands/admin.ts")).adminCommands],
+  ota: async () => [...(await import("./commands/ota.ts")).otaCommands],
 };
 
 /** The commands under `first` (the first word typed), or all of them for help and unknown words. */
