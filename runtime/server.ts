@@ -3,13 +3,14 @@ import { resolve } from "node:path";
 import type { Llama } from "node-llama-cpp";
 import type { Config } from "./config/schema.ts";
 import type { Clock } from "./clock.ts";
-import type { Logger } from "./log.ts";
+import { LogRing, teeLogger, type Logger } from "./log.ts";
 import { openDatabase, type Db } from "./store/db.ts";
 import { ApiKeyStore } from "./store/api-keys.ts";
 import { UsageLedger, type UsageLedgerOptions } from "./store/usage-ledger.ts";
 import { ModelHost } from "./engine/model-host.ts";
 import type { InferenceEngine } from "./engine/types.ts";
 import { createApp } from "./http/app.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 import { CalibrationStore, type CalibratedSettings } from "./store/calibrations.ts";
 import type { BoardReport } from "../board/index.ts";
 import { loadOrCreateDeviceIdentity } from "./identity/device-key.ts";
@@ -22,6 +23,11 @@ import { unsupportedCommands } from "./telemetry/command-intake.ts";
 import type { CommandProcessor } from "./telemetry/messages.ts";
 import { createCommandProcessor } from "./fleet/commands/processor.ts";
 import { licenseInstallHook } from "./fleet/commands/license-hook.ts";
+import { startIdleTrimmer, trimResidentMemory } from "./memory/idle-trim.ts";
+import { systemTimers } from "./telemetry/timers.ts";
+import { createAdmin, type AdminControl, type AdminServerOptions } from "./admin/wire.ts";
+import type { HealthCache } from "./admin/health-cache.ts";
+import { startDeviceIo, type DeviceIo, type DeviceIoOptions, type StatusPins } from "./device-io/index.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -38,6 +44,12 @@ export interface RunningServer {
   db: Db;
   /** MQTT telemetry: status() (connected, outbox depth by channel) and flush(); started once the license is known. */
   telemetry: Telemetry;
+  /** The local admin: a new pairing code (the button's short press) and factory reset (its long hold). */
+  admin: AdminControl;
+  /** The status LED and button; the OTA agent calls setUpdating(true/false) around applying an update. */
+  deviceIo: DeviceIo;
+  /** Health sampled on an interval (admin status and /metrics read it; never sampled per request). */
+  health: HealthCache;
   stop(): Promise<void>;
 }
 
@@ -67,6 +79,10 @@ export interface ServerDeps {
   commandProcessor?: (ctx: CommandProcessorContext) => CommandProcessor;
   /** Telemetry seams for tests: timers, reconnect jitter and back-off, the health sampler, the publish window. */
   telemetry?: Partial<Pick<TelemetryDeps, "timers" | "random" | "backoff" | "health" | "maxInFlight">>;
+  /** The admin side: restart hook, OTA update service, console for pairing codes, log ring, test seams. */
+  admin?: AdminServerOptions;
+  /** LED and button seams for tests: the pins (default: the board profile's), a pin driver, timers, the sysfs root, the onoff loader. */
+  deviceIo?: Partial<Pick<DeviceIoOptions, "pins" | "driver" | "timers" | "root" | "loadOnoff">>;
 }
 
 /** What loading found out that the server needs afterwards. */
@@ -76,6 +92,11 @@ interface Boot {
   throttle?: ThrottleReader;
   /** Loads the extra models (config `models`) once the primary serves. */
   startExtras?: () => Promise<void>;
+  /** Called with the board's status pins once it is detected: the LED and button start then. */
+  statusPins?: (pins: StatusPins) => void;
+  /** For the admin status: the board detected and the primary model's memory fit. */
+  board?: { kind: string; name: string };
+  primaryFit?: Awaited<ReturnType<typeof import("./model/fit.ts").checkModelFits>>;
 }
 
 export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
@@ -119,6 +140,8 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
   });
   if (gpuDenied) deps.logger.warn("GPU not used: the license does not allow it", { reason: gpuDenied });
   boot.throttle = createThrottleReader(board.profile.throttle);
+  boot.statusPins?.({ ...board.profile.gpio, why: board.profile.reasons.gpio });
+  boot.board = { kind: board.kind, name: board.name };
   const allowGpu = config.model.gpu && !gpuDenied;
   let llama = deps.llama;
   let kernel = { id: choice.id, backend: choice.backend as string, fallbackReason: gpuDenied as string | null };
@@ -134,6 +157,7 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
   if (config.model.memoryBudgetMB > 0) target.memoryBudgetBytes = config.model.memoryBudgetMB * 1024 * 1024;
   // Never start a model that would not fit: an OOM kill takes the whole box down.
   const primaryFit = await checkModelFits(modelPath, target, { contextSize: config.model.contextSize, sequences: config.model.parallel }, { llama });
+  boot.primaryFit = primaryFit;
   const tunedFor = (path: string) => calibratedSettings(config, deps, db, { board, kernel: kernel.id, llama, modelPath: path });
   const tuned = await tunedFor(modelPath);
   const shared = {
@@ -235,6 +259,9 @@ async function calibratedSettings(
 
 /** Opens the store, listens, then loads the model in the background (see ModelHost). */
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  // The admin API's recent logs: serve's logger records into a ring kept across restarts; any other gets one here.
+  const logs = deps.admin?.logs ?? new LogRing();
+  if (!deps.admin?.logs) deps = { ...deps, logger: teeLogger(deps.logger, logs, deps.clock.now) };
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(dataDir);
@@ -243,16 +270,60 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const ledger = new UsageLedger(db, { signer: identity, checkpointEvery: config.license.checkpointEvery, ...deps.ledger, clock: deps.clock });
   const models = new ModelHost();
   const boot: Boot = {};
+  const keys = new ApiKeyStore(db, deps.clock);
+  const metrics = createMetrics({
+    clock: deps.clock,
+    version: pkg.version,
+    models,
+    keyName: (id) => keys.nameOf(id),
+    // Read at scrape time, after admin and telemetry below exist (nothing is awaited in between).
+    telemetry: () => telemetry.status(),
+    health: () => admin.health.latest()?.snapshot ?? null,
+  });
+  const licensed = loadLicense(config, deps, db);
+  licensed.then(({ state }) => (boot.license = state)).catch(() => undefined);
+  const admin = createAdmin({
+    db,
+    clock: deps.clock,
+    logger: deps.logger,
+    logs,
+    config,
+    dataDir,
+    deviceId: identity.deviceId,
+    version: pkg.version,
+    keys,
+    models,
+    box: () => ({ board: boot.board ?? null, license: boot.license ?? null, primaryFit: boot.primaryFit ?? null }),
+    licensed,
+    telemetry: () => telemetry.status(),
+    sampler: deps.telemetry?.health ?? systemHealthSampler({ dataDir, throttle: () => boot.throttle ?? null }),
+    options: deps.admin,
+  });
+  // The LED shows booting from now; it and the button start once the board (its pins) is known.
+  const statusPins = Promise.withResolvers<StatusPins>();
+  boot.statusPins = statusPins.resolve;
+  const deviceIo = startDeviceIo({
+    pins: statusPins.promise,
+    clock: deps.clock,
+    logger: deps.logger,
+    state: { model: () => models.status().state, busySlots: () => models.activity().busy },
+    onShortPress: () => admin.control.newPairingCode(),
+    onLongHold: () => admin.control.factoryReset(),
+    ...deps.deviceIo,
+  });
   const app = createApp({
     models,
     ledger,
     license: () => (boot.license ? { tier: boot.license.tier, reason: boot.license.reason } : null),
-    keys: new ApiKeyStore(db, deps.clock),
+    keys,
+    observer: metrics.observer,
+    metrics: { render: metrics.render, countHttp: metrics.countHttp, access: config.metrics.access, verifyAdminToken: (token) => admin.auth.tokens.verify(token) !== null },
     clock: deps.clock,
     logger: deps.logger,
     maxTokens: config.model.maxTokens,
     openInference: config.auth.openInference,
     bodyLimitBytes: config.server.bodyLimitBytes,
+    admin: admin.app,
   });
   const server = Bun.serve({
     hostname: config.server.host,
@@ -267,16 +338,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   deps.logger.info("listening", { url, data_dir: dataDir });
 
-  const licensed = loadLicense(config, deps, db);
-  licensed.then(({ state }) => (boot.license = state)).catch(() => undefined);
   const telemetry = startTelemetry(config, deps, { db, dataDir, deviceId: identity.deviceId, models, boot, licensed });
   const ready = models.load(() => loadEngine(config, deps, db, models, boot, licensed));
   ready.catch((err: Error) => deps.logger.error("model failed to load", { error: err.message }));
   const extras = ready.then(
     async () => {
-      // Start-up's transient garbage (GGUF metadata, fit estimates) is collected once, so a small
-      // box does not carry it until the next natural collection.
-      Bun.gc(true);
+      // Start-up's transient garbage (GGUF metadata, fit estimates) and the code only start-up ran
+      // are given back at once, so a small box does not carry them (see runtime/memory).
+      await trimResidentMemory();
+      stopIdleTrim = startIdleTrimmer({ activity: () => ({ ...models.activity(), finished: ledger.recorded }), idleMs: config.server.idleTrimSeconds * 1000, clock: deps.clock, timers: systemTimers, logger: deps.logger });
       telemetry.announce();
       await boot.startExtras?.();
       // The fleet sees the models this box serves in its retained state.
@@ -286,6 +356,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   );
 
   let stopped = false;
+  let stopIdleTrim = () => {};
+  // A box without an admin gets its pairing code now (logged and shown before start-up returns).
+  await admin.start();
   return {
     url,
     port: server.port!,
@@ -298,10 +371,17 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     },
     db,
     telemetry,
+    admin: admin.control,
+    deviceIo,
+    health: admin.health,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // First, so no button action (a factory reset) starts while the box shuts down; the LED goes off.
+      await deviceIo.stop();
+      admin.stop();
       await ready.catch(() => undefined);
+      stopIdleTrim();
       // Stop accepting, let running generations finish (they meter on the way out), then close
       // what is left, idle keep-alive connections included.
       void server.stop(false);

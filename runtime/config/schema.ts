@@ -17,6 +17,11 @@ export const ServerConfig = Type.Object(
     host: Type.String({ default: "127.0.0.1", minLength: 1, description: "Address to listen on (0.0.0.0 for the LAN)" }),
     port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: "TCP port; 0 picks a free one" }),
     bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024, description: "Largest request body accepted" }),
+    idleTrimSeconds: Type.Integer({
+      default: 30,
+      minimum: 0,
+      description: "After this many idle seconds following requests, give memory back to the system (garbage, free allocator pages, start-up code pages); 0 never",
+    }),
   },
   SECTION,
 );
@@ -165,6 +170,17 @@ export const LogConfig = Type.Object(
   SECTION,
 );
 
+/** `GET /metrics`: key names, models and usage volumes are business figures, so a token by default. */
+export const MetricsConfig = Type.Object(
+  {
+    access: Type.Union([Type.Literal("token"), Type.Literal("lan")], {
+      default: "token",
+      description: "Who may scrape GET /metrics: token (Authorization: Bearer <admin token>) or lan (anyone who can reach the port)",
+    }),
+  },
+  SECTION,
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: "./data", minLength: 1, description: "Where the database and models live" }),
@@ -181,6 +197,7 @@ export const ConfigSchema = Type.Object(
     license: LicenseConfig,
     telemetry: TelemetryConfig,
     log: LogConfig,
+    metrics: MetricsConfig,
   },
   { additionalProperties: false },
 );

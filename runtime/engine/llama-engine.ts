@@ -249,6 +249,7 @@ export class LlamaEngine implements InferenceEngine {
             customStopTriggers: params.stop?.length ? params.stop : undefined,
             grammar,
             onToken: (tokens: readonly unknown[]) => {
+              if (generated === 0 && tokens.length > 0) hooks.onFirstToken?.();
               generated += tokens.length;
             },
           };

@@ -31,6 +31,8 @@ export interface GenerationResult {
 export interface GenerationHooks {
   signal: AbortSignal;
   onText?: (chunk: string) => void;
+  /** Called once, when the first token is generated, streamed or not (time to first token). */
+  onFirstToken?: () => void;
 }
 
 /**

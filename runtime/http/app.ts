@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HearthError } from "../errors.ts";
 import type { ApiKeyStore } from "../store/api-keys.ts";
@@ -9,6 +9,8 @@ import { completionRoutes } from "./openai/completions.ts";
 import { embeddingRoutes } from "./openai/embeddings.ts";
 import { modelRoutes } from "./openai/models.ts";
 import type { InferenceDeps, InferenceEnv } from "./openai/shared.ts";
+import { metricsRoute, type MetricsRouteOptions } from "../metrics/route.ts";
+import { adminPageRoutes } from "../web/routes.ts";
 
 export interface AppDeps extends InferenceDeps {
   keys: ApiKeyStore;
@@ -16,6 +18,10 @@ export interface AppDeps extends InferenceDeps {
   license?: () => { tier: string; reason: string } | null;
   openInference: boolean;
   bodyLimitBytes: number;
+  /** GET /metrics (and who may scrape it) and the counter of API answers; absent, no metrics. */
+  metrics?: MetricsRouteOptions & { countHttp: MiddlewareHandler };
+  /** The admin API (runtime/admin), mounted at /admin/api; absent, no admin API. */
+  admin?: Hono;
 }
 
 export function createApp(deps: AppDeps): Hono<InferenceEnv> {
@@ -36,7 +42,13 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
     return c.json({ status: ready ? "ready" : "busy", model: id, slots: engine.slots(), settings, kernel, adapters: engine.model.adapters, models, license }, ready ? 200 : 503);
   });
 
+  if (deps.metrics) app.route("/", metricsRoute(deps.metrics));
+  // Before the admin page's routes, which serve /admin/.
+  if (deps.admin) app.route("/admin/api", deps.admin);
+
   const v1 = new Hono<InferenceEnv>();
+  // Before authentication, so refused requests are counted too.
+  if (deps.metrics) v1.use(deps.metrics.countHttp);
   v1.use(apiKeyAuth(deps.keys, deps.openInference));
   v1.use(
     bodyLimit({
@@ -51,5 +63,7 @@ export function createApp(deps: AppDeps): Hono<InferenceEnv> {
   v1.route("/", completionRoutes(deps));
   v1.route("/", embeddingRoutes(deps));
   app.route("/v1", v1);
+  // The admin page at / and /admin/; its bundle is built on first request (runtime/web).
+  app.route("/", adminPageRoutes());
   return app;
 }

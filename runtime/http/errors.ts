@@ -22,6 +22,14 @@ export function openAIErrorBody(err: HearthError) {
   return { error: { message: err.message, type: openAIType(err.status), param: err.field ?? null, code: err.code } };
 }
 
+/** The admin API's shape (runtime/admin/schemas/common.ts AdminError). */
+export function adminErrorBody(err: HearthError) {
+  return { error: { code: err.code, message: err.message, field: err.field ?? null } };
+}
+
+/** Under /admin/ errors take the admin shape; everywhere else OpenAI's, which its clients parse. */
+const isAdminPath = (path: string) => path === "/admin" || path.startsWith("/admin/");
+
 /** The one place that turns an error into an HTTP response. */
 export function errorResponse(c: Context, err: unknown, logger: Logger): Response {
   const known = asHearthError(err) ?? new HearthError("internal", "internal error");
@@ -31,5 +39,6 @@ export function errorResponse(c: Context, err: unknown, logger: Logger): Respons
   const headers: Record<string, string> = {};
   if (known.details.retryAfterSeconds !== undefined) headers["Retry-After"] = String(known.details.retryAfterSeconds);
   if (known.status === 401) headers["WWW-Authenticate"] = 'Bearer realm="hearth"';
-  return c.json(openAIErrorBody(known), known.status as 400, headers);
+  if (isAdminPath(c.req.path)) headers["Cache-Control"] = "no-store";
+  return c.json(isAdminPath(c.req.path) ? adminErrorBody(known) : openAIErrorBody(known), known.status as 400, headers);
 }

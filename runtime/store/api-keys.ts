@@ -58,6 +58,12 @@ export class ApiKeyStore {
     return toRecord(row);
   }
 
+  /** The name of key `id`, revoked or not (metrics label usage by name); null for an unknown id. */
+  nameOf(id: string): string | null {
+    const row = this.db.prepare("SELECT name FROM api_keys WHERE id = ?").get(id) as { name: string } | undefined;
+    return row?.name ?? null;
+  }
+
   revoke(id: string): ApiKeyRecord {
     const info = this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(this.clock.now(), id);
     const row = this.db.prepare("SELECT * FROM api_keys WHERE id = ?").get(id) as Row | undefined;
@@ -73,6 +79,8 @@ export class ApiKeyStore {
                 COALESCE(SUM(u.prompt_tokens), 0) AS prompt_tokens,
                 COALESCE(SUM(u.completion_tokens), 0) AS completion_tokens
          FROM api_keys k LEFT JOIN usage_ledger u ON u.key_id = k.id
+         -- Keys erased by a factory reset are gone for the owner; their rows stay for the ledger.
+         WHERE k.erased_at IS NULL
          GROUP BY k.id ORDER BY k.created_at, k.id`,
       )
       .all() as (Row & { requests: number; prompt_tokens: number; completion_tokens: number })[];

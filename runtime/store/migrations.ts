@@ -3,6 +3,7 @@ import { ledgerChainMigration } from "./migrations/003-ledger-chain.ts";
 import { licenseStateMigration } from "./migrations/004-license-state.ts";
 import { telemetryOutboxMigration } from "./migrations/005-telemetry-outbox.ts";
 import { fleetCommandsMigration } from "./migrations/006-fleet-commands.ts";
+import { adminMigration } from "./migrations/007-admin.ts";
 
 /** SQL to execute, or a function for steps SQL cannot express (e.g. hashing existing rows). */
 export type Migration = string | ((db: Db) => void);
@@ -70,4 +71,5 @@ export const MIGRATIONS: readonly Migration[] = [
   licenseStateMigration,
   telemetryOutboxMigration,
   fleetCommandsMigration,
+  adminMigration,
 ];

@@ -2,16 +2,19 @@ import type { Command } from "../command.ts";
 import { DATA_DIR_OPTION } from "../command.ts";
 import { commandConfig } from "../config-flags.ts";
 import { intFlag } from "../run.ts";
-import { createLogger } from "../../log.ts";
+import { createLogger, LogRing, type Logger } from "../../log.ts";
 import { systemClock } from "../../clock.ts";
 import { startServer } from "../../server.ts";
 import { openDatabase } from "../../store/db.ts";
-import { configOverrides } from "../../fleet/commands/config-overrides.ts";
+import { storedOverrides } from "../../admin/overrides.ts";
+import { ServeLoop } from "../../admin/serve-loop.ts";
+import type { Config } from "../../config/schema.ts";
 
-function fleetOverrides(dataDir: string): Record<string, unknown> {
+/** Settings stored by fleet commands (config.set) and the admin API, applied over the config file. */
+function overridesIn(dataDir: string): Record<string, unknown> {
   const db = openDatabase(dataDir);
   try {
-    return configOverrides(db);
+    return storedOverrides(db);
   } finally {
     db.close();
   }
@@ -53,30 +56,44 @@ export const serveCommand: Command = {
       "auth.openInference": v["open-inference"] ? true : undefined,
       "telemetry.broker": v.broker,
     };
-    // The data dir comes from config, and the fleet's config.set overrides live in its database:
-    // load once to find it, then again with the overrides layered in.
-    const base = commandConfig(ctx, flags);
-    const overrides = fleetOverrides(base.dataDir);
-    const config = Object.keys(overrides).length > 0 ? commandConfig(ctx, flags, overrides) : base;
-    const logger = createLogger({ level: config.log.level });
-    const server = await startServer(config, { logger, clock: systemClock });
+    // The data dir comes from config, and stored overrides live in its database: load once to find
+    // it, then again with the overrides layered in. Each admin restart loads afresh.
+    const loadConfig = (): Config => {
+      const base = commandConfig(ctx, flags);
+      const overrides = overridesIn(base.dataDir);
+      return Object.keys(overrides).length > 0 ? commandConfig(ctx, flags, overrides) : base;
+    };
+    // One ring across restarts, so the admin page's logs show what happened before a restart too.
+    const logs = new LogRing();
+    let logger: Logger = createLogger({ level: "info", ring: logs });
+    const loop = new ServeLoop({
+      loadConfig,
+      logger,
+      start: (config, restart) => {
+        logger = createLogger({ level: config.log.level, ring: logs });
+        return startServer(config, { logger, clock: systemClock, admin: { restart, logs, console: (line) => ctx.io.out(line) } });
+      },
+    });
+    const first = await loop.start();
     try {
-      await server.ready;
+      await first.ready;
     } catch (err) {
-      await server.stop();
+      await loop.stop();
       throw err;
     }
+    const dataDir = loadConfig().dataDir;
     ctx.io.out(
       [
-        `Hearth is serving model "${server.engine.model.id}" at ${server.url}/v1`,
-        `Create an API key:  npm run hearth -- keys create --name my-app --data-dir ${config.dataDir}`,
-        `Then:               curl ${server.url}/v1/models -H "Authorization: Bearer <key>"`,
+        `Hearth is serving model "${first.engine.model.id}" at ${first.url}/v1`,
+        `Admin page:         ${first.url}/ (API: ${first.url}/admin/api/docs)`,
+        `Create an API key:  npm run hearth -- keys create --name my-app --data-dir ${dataDir}`,
+        `Then:               curl ${first.url}/v1/models -H "Authorization: Bearer <key>"`,
       ].join("\n"),
     );
     return new Promise<number>((resolve) => {
       const shutdown = (signal: string) => {
         logger.info("stopping", { signal });
-        void server.stop().then(() => resolve(0));
+        void loop.stop().then(() => resolve(0));
       };
       process.once("SIGINT", () => shutdown("SIGINT"));
       process.once("SIGTERM", () => shutdown("SIGTERM"));

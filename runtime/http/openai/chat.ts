@@ -27,10 +27,11 @@ export function chatRoutes(deps: InferenceDeps) {
   return new Hono<InferenceEnv>().post("/chat/completions", async (c) => {
     const body = validate(ChatCompletionRequestSchema, await readJsonObject(c));
     const engine = engineFor(deps, body.model);
+    const model = engine.model.id;
+    const observation = deps.observer?.requestStarted("chat.completions", model, c.get("keyId"));
     const abort = clientAbort(c);
     const prepared = await engine.prepareChat(toMessages(body), chatSampling(deps, body), abort.signal);
-    const model = engine.model.id;
-    const meta = { requestId: requestId("chatcmpl"), endpoint: "chat.completions", model };
+    const meta = { requestId: requestId("chatcmpl"), endpoint: "chat.completions", model, observation };
     const created = Math.floor(deps.clock.now() / 1000);
     const chunk = (delta: object, finish: string | null) => ({
       id: meta.requestId,

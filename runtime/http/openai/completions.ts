@@ -11,12 +11,13 @@ export function completionRoutes(deps: InferenceDeps) {
   return new Hono<InferenceEnv>().post("/completions", async (c) => {
     const body = validate(CompletionRequestSchema, await readJsonObject(c));
     const engine = engineFor(deps, body.model);
+    const model = engine.model.id;
+    const observation = deps.observer?.requestStarted("completions", model, c.get("keyId"));
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
     const abort = clientAbort(c);
     const params = samplingParams(deps, body, body.max_tokens ?? DEFAULT_COMPLETION_TOKENS);
     const prepared = await engine.prepareCompletion(prompt, params, abort.signal);
-    const model = engine.model.id;
-    const meta = { requestId: requestId("cmpl"), endpoint: "completions", model };
+    const meta = { requestId: requestId("cmpl"), endpoint: "completions", model, observation };
     const created = Math.floor(deps.clock.now() / 1000);
     const chunk = (text: string, finish: string | null) => ({
       id: meta.requestId,

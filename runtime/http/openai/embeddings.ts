@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { EmbeddingRequestSchema } from "./schemas.ts";
 import { validate } from "../../validation.ts";
 import { HearthError } from "../../errors.ts";
+import type { EmbeddingResult } from "../../engine/types.ts";
 import { engineFor, clientAbort, readJsonObject, requestId, type InferenceDeps, type InferenceEnv } from "./shared.ts";
 
 /** base64 of little-endian float32, which the official clients request by default. */
@@ -21,8 +22,16 @@ export function embeddingRoutes(deps: InferenceDeps) {
     }
     const inputs = typeof body.input === "string" ? [body.input] : body.input;
     const id = requestId("embd");
+    const observation = deps.observer?.requestStarted("embeddings", engine.model.id, c.get("keyId"));
     const started = deps.clock.monotonic();
-    const result = await engine.embed(inputs, clientAbort(c).signal);
+    const abort = clientAbort(c);
+    let result: EmbeddingResult;
+    try {
+      result = await engine.embed(inputs, abort.signal);
+    } catch (err) {
+      observation?.finished(abort.signal.aborted ? "aborted" : "failed", 0, 0);
+      throw err;
+    }
     deps.ledger.record({
       requestId: id,
       keyId: c.get("keyId"),
@@ -34,6 +43,7 @@ export function embeddingRoutes(deps: InferenceDeps) {
       outcome: "completed",
       createdAt: deps.clock.now(),
     });
+    observation?.finished("completed", result.promptTokens, 0);
     c.header("X-Request-Id", id);
     const base64 = body.encoding_format === "base64";
     return c.json({

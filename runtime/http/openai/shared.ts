@@ -14,6 +14,24 @@ export interface InferenceDeps {
   logger: Logger;
   /** Configured upper bound on generated tokens per request. */
   maxTokens: number;
+  /** Told about every request that reaches a model (metrics); without one nothing is observed. */
+  observer?: InferenceObserver;
+}
+
+/**
+ * What metrics see of inference. A request is observed from the moment a model takes it (before it
+ * waits for a slot, so latency includes the queue) to its outcome; one that is refused before it
+ * runs (queue full, prompt too long) is left unfinished and counted only by its HTTP status.
+ */
+export interface InferenceObserver {
+  requestStarted(endpoint: string, model: string, keyId: string | null): RequestObservation;
+}
+
+export interface RequestObservation {
+  /** The generation produced its first token; called at most once, never for embeddings. */
+  firstToken(): void;
+  /** The request ran to `outcome`, with the tokens the ledger meters for it. */
+  finished(outcome: UsageOutcome, promptTokens: number, completionTokens: number): void;
 }
 
 export type InferenceEnv = { Variables: { keyId: string | null } };
@@ -77,7 +95,7 @@ export async function runMetered(
   hooks: GenerationHooks,
 ): Promise<GenerationResult> {
   const started = deps.clock.monotonic();
-  const record = (outcome: UsageOutcome, completionTokens: number) =>
+  const record = (outcome: UsageOutcome, completionTokens: number) => {
     deps.ledger.record({
       requestId: meta.requestId,
       keyId: c.get("keyId"),
@@ -89,9 +107,12 @@ export async function runMetered(
       outcome,
       createdAt: deps.clock.now(),
     });
+    meta.observation?.finished(outcome, prepared.promptTokens, completionTokens);
+  };
   let result: GenerationResult;
   try {
-    result = await prepared.run(hooks);
+    const observation = meta.observation;
+    result = await prepared.run(observation ? { ...hooks, onFirstToken: () => observation.firstToken() } : hooks);
   } catch (err) {
     record("failed", 0);
     throw err;
@@ -115,6 +136,8 @@ export interface GenerationMeta {
   requestId: string;
   endpoint: string;
   model: string;
+  /** The metrics' view of this request, started before it was prepared. */
+  observation?: RequestObservation;
 }
 
 export function usageOf(r: { promptTokens: number; completionTokens: number }) {
