@@ -8,14 +8,15 @@
  *     messages each at QoS 1, all at once;
  * (c) collector ingest: the backlog of (a) and (b), queued by the broker for the collector's
  *     persistent session while it was away, stored (SQLite file, WAL, synchronous=FULL, group
- *     commit) and acknowledged; messages stored per second;
+ *     commit), acknowledged and receipted to the devices (the receipts are part of the cost);
+ *     messages stored per second;
  * (d) the broker's own delivery of the same backlog to a plain `mosquitto_sub` (QoS 1, persistent
- *     session, discarding the messages): the ceiling for (c), and the ratio;
+ *     session, discarding the messages; usage topics only, not the collector's receipts): the
+ *     ceiling for (c), and the ratio;
  * (e) once, live: the collector running as `hearth fleet collect` (its own process) while the
  *     devices publish: messages stored per second, end to end.
- * The broker runs without persistence: tests/helpers/mosquitto.ts saves its whole state after
- * every change (right for fault tests), which caps any client at about a thousand messages per
- * second. Sizes: BENCH_DEVICES (1000), BENCH_MESSAGES (20), BENCH_DRAIN (20000), BENCH_ROUNDS (3).
+ * The broker runs without persistence: saving after every change (what the fault tests ask of
+ * tests/helpers/mosquitto.ts) caps any client at about a thousand messages per second. Sizes: BENCH_DEVICES (1000), BENCH_MESSAGES (20), BENCH_DRAIN (20000), BENCH_ROUNDS (3).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const collectorId = `bench-collector-${round}`;
       const share = `bench${round}`;
-      const subFilter = `$share/benchsub${round}/hearth/v1/+/+/#`;
+      const subFilter = `$share/benchsub${round}/hearth/v1/+/+/usage`;
       // Both sessions exist before anything is published, so both queue the whole backlog.
       await registerSession(broker.url, collectorId, `$share/${share}/hearth/v1/+/+/#`);
       await registerSession(broker.url, `bench-sub-${round}`, subFilter);

@@ -157,6 +157,17 @@ export const TelemetryConfig = Type.Object(
       minimum: 100,
       description: "Outbox bound: beyond it the oldest health samples are dropped (usage and audit never are)",
     }),
+    receipts: Type.Boolean({
+      default: true,
+      description:
+        "Keep usage and audit messages until the collector's receipt names them, not only until the broker's PUBACK; " +
+        "off for a fleet whose consumer is not `hearth fleet collect` (nothing would ever receipt them)",
+    }),
+    receiptTimeoutSeconds: Type.Integer({
+      default: 300,
+      minimum: 1,
+      description: "Seconds after a PUBACK before a message without a receipt is sent again; doubles per resend, up to six hours",
+    }),
   },
   SECTION,
 );

@@ -4,6 +4,7 @@ import { licenseStateMigration } from "./migrations/004-license-state.ts";
 import { telemetryOutboxMigration } from "./migrations/005-telemetry-outbox.ts";
 import { fleetCommandsMigration } from "./migrations/006-fleet-commands.ts";
 import { adminMigration } from "./migrations/007-admin.ts";
+import { telemetryReceiptsMigration } from "./migrations/008-telemetry-receipts.ts";
 
 /** SQL to execute, or a function for steps SQL cannot express (e.g. hashing existing rows). */
 export type Migration = string | ((db: Db) => void);
@@ -72,4 +73,5 @@ export const MIGRATIONS: readonly Migration[] = [
   telemetryOutboxMigration,
   fleetCommandsMigration,
   adminMigration,
+  telemetryReceiptsMigration,
 ];

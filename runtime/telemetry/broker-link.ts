@@ -70,7 +70,7 @@ export interface BrokerLinkStatus {
 const STABLE_MS = 30_000;
 
 /** CONNACK codes of a broker that does not speak MQTT 5 (3.1.1's code 1, MQTT 5's 0x84). */
-const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
+export const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 
 export class BrokerLink {
   private client: MqttClient | null = null;

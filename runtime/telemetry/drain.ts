@@ -1,13 +1,15 @@
 /**
  * Moves the outbox to the broker: rows in id order, many publishes in flight at once (up to the
- * session's window), and the rows whose PUBACK arrived removed together in one commit per turn
+ * session's window), and the rows whose PUBACK arrived committed together in one commit per turn
  * of the event loop, not one fsync per message. After a reconnect it starts again from the oldest
- * row still waiting, so everything not acknowledged is sent again, in order (the collector
- * dedupes by message id).
+ * row still waiting, so everything not acknowledged (or, with receipts on, not receipted) is sent
+ * again, in order (the collector dedupes by message id). With receipts on, a message whose
+ * receipt is late goes again at its resend time, ahead of new rows.
  */
 import type { Logger } from "../log.ts";
 import type { BrokerSession } from "./broker-link.ts";
 import type { Outbox, OutboxRow } from "./outbox.ts";
+import { systemTimers, type TimerHandle, type Timers } from "./timers.ts";
 
 const READ_BATCH = 512;
 
@@ -25,10 +27,15 @@ export class OutboxDrain {
   private commitScheduled = false;
   private refused = 0;
   private waiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
+  /** Rows due for a resend (receipts), sent before the next new row; `retryNext` is the next one. */
+  private retry: OutboxRow[] = [];
+  private retryNext = 0;
+  private resendTimer: { handle: TimerHandle; at: number } | null = null;
 
   constructor(
     private readonly outbox: Outbox,
     private readonly logger: Logger,
+    private readonly timers: Timers = systemTimers,
   ) {}
 
   attach(session: BrokerSession): void {
@@ -49,7 +56,18 @@ export class OutboxDrain {
     this.buffer = [];
     this.next = 0;
     this.inFlight = 0;
+    // Rows taken for a resend and not yet published are read again from the start on the next connection.
+    this.retry = [];
+    this.retryNext = 0;
+    this.clearResendTimer();
     this.commit();
+  }
+
+  /** A receipt named these message ids: they leave the outbox. */
+  receipted(messageIds: readonly string[]): number {
+    const removed = this.outbox.receipted(messageIds);
+    if (removed > 0) this.resolveWaiters();
+    return removed;
   }
 
   /** Something was enqueued: send it if there is room. */
@@ -61,7 +79,7 @@ export class OutboxDrain {
     return { inFlight: this.inFlight, refused: this.refused };
   }
 
-  /** Resolves true once every row up to `upTo` has been acknowledged, false after `timeoutMs`. */
+  /** Resolves true once every row up to `upTo` has left the outbox (acknowledged, or receipted), false after `timeoutMs`. */
   whenDrained(upTo: number, timeoutMs: number): Promise<boolean> {
     this.commit();
     if (!this.outbox.hasUpTo(upTo)) return Promise.resolve(true);
@@ -84,13 +102,18 @@ export class OutboxDrain {
     if (!session) return;
     const generation = this.generation;
     while (this.inFlight < session.window) {
-      if (this.next === this.buffer.length) {
-        this.buffer = this.outbox.after(this.readUpTo, READ_BATCH);
-        this.next = 0;
-        if (this.buffer.length === 0) return;
-        this.readUpTo = this.buffer[this.buffer.length - 1]!.id;
+      let row = this.retry[this.retryNext++];
+      if (!row) {
+        this.retry = [];
+        this.retryNext = 0;
+        if (this.next === this.buffer.length) {
+          this.buffer = this.outbox.after(this.readUpTo, READ_BATCH);
+          this.next = 0;
+          if (this.buffer.length === 0) return;
+          this.readUpTo = this.buffer[this.buffer.length - 1]!.id;
+        }
+        row = this.buffer[this.next++]!;
       }
-      const row = this.buffer[this.next++]!;
       this.inFlight++;
       session.publish(row.topic, row.payload, row.retain, (err) => this.settled(generation, row, err));
     }
@@ -128,12 +151,50 @@ export class OutboxDrain {
     const ids = this.acked;
     this.acked = [];
     try {
-      this.outbox.remove(ids);
+      this.outbox.acknowledged(ids);
     } catch (err) {
       // Left in the outbox they are only sent again (a duplicate the collector ignores).
-      this.logger.error("telemetry: could not remove acknowledged messages from the outbox", { error: (err as Error).message });
+      this.logger.error("telemetry: could not record acknowledged messages in the outbox", { error: (err as Error).message });
       return;
     }
+    this.resolveWaiters();
+    this.scheduleResend();
+  }
+
+  private resolveWaiters(): void {
     for (const w of [...this.waiters]) if (!this.outbox.hasUpTo(w.upTo)) w.resolve(true);
+  }
+
+  /** Arms one timer for the earliest resend time, while connected. */
+  private scheduleResend(): void {
+    if (!this.session || !this.outbox.keepsForReceipts) return;
+    // Rows the cursor has not reached yet go out with it; only those behind it need the timer.
+    const inMs = this.outbox.nextResendInMs(this.readUpTo);
+    if (inMs === null) return;
+    const at = performance.now() + inMs;
+    if (this.resendTimer && this.resendTimer.at <= at) return;
+    this.clearResendTimer();
+    const handle = this.timers.setTimeout(() => {
+      this.resendTimer = null;
+      this.resendDue();
+    }, inMs);
+    this.resendTimer = { handle, at };
+  }
+
+  private resendDue(): void {
+    if (!this.session) return;
+    // Only rows this connection has read already: later ones go out in order anyway.
+    const due = this.outbox.takeDue(this.readUpTo, READ_BATCH);
+    if (due.length > 0) {
+      this.retry = [...this.retry.slice(this.retryNext), ...due];
+      this.retryNext = 0;
+      this.pump();
+    }
+    this.scheduleResend();
+  }
+
+  private clearResendTimer(): void {
+    if (this.resendTimer) this.timers.clearTimeout(this.resendTimer.handle);
+    this.resendTimer = null;
   }
 }

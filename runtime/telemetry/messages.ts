@@ -115,6 +115,25 @@ export const CommandAckSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Most message ids one receipt names; a larger batch goes out as several receipts. */
+export const MAX_RECEIPT_IDS = 500;
+
+/**
+ * From the collector to a box, on the box's /receipt topic: the usage and audit messages it has
+ * stored (newly or before, for a redelivery). Only then does the box drop them from its outbox: a
+ * PUBACK says the broker took a message, a receipt says the collector's store has it.
+ */
+export const ReceiptMessageSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    device: Id,
+    fleet: Id,
+    ts: Iso,
+    ids: Type.Array(Id, { minItems: 1, maxItems: MAX_RECEIPT_IDS, description: "Message ids stored" }),
+  },
+  { additionalProperties: false },
+);
+
 export type StateMessage = Static<typeof StateMessageSchema>;
 export type HealthMessage = Static<typeof HealthMessageSchema>;
 export type UsageMessage = Static<typeof UsageMessageSchema>;
@@ -122,6 +141,7 @@ export type AuditMessage = Static<typeof AuditMessageSchema>;
 export type OtaMessage = Static<typeof OtaMessageSchema>;
 export type Command = Static<typeof CommandSchema>;
 export type CommandAck = Static<typeof CommandAckSchema>;
+export type ReceiptMessage = Static<typeof ReceiptMessageSchema>;
 
 /** The schema of each device channel's payload. */
 export const CHANNEL_SCHEMAS = {
@@ -132,6 +152,7 @@ export const CHANNEL_SCHEMAS = {
   ota: OtaMessageSchema,
   cmd: CommandSchema,
   "cmd/ack": CommandAckSchema,
+  receipt: ReceiptMessageSchema,
 } as const;
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The box's telemetry: producers (health, usage, audit, command acks) write to the outbox, the
- * drain moves the outbox to the broker whenever the link is up, and the policy decides what is
- * produced at all. One instance per box (per data dir); everything it needs is passed in.
+ * drain moves the outbox to the broker whenever the link is up, receipts from the collector
+ * release usage and audit messages, and the policy decides what is produced at all. One instance
+ * per box (per data dir); everything it needs is passed in.
  */
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/schema.ts";
@@ -18,6 +19,7 @@ import { messageId } from "./ids.ts";
 import { StateMessageSchema, type CommandProcessor, type StateMessage } from "./messages.ts";
 import { Outbox, type OutboxChannel, type OutboxDepth } from "./outbox.ts";
 import { telemetryPolicy, type TelemetryPolicy, type Tier } from "./policy.ts";
+import { ReceiptIntake, type ReceiptStats } from "./receipt-intake.ts";
 import { every, systemTimers, type Timers } from "./timers.ts";
 import { deviceTopic } from "./topics.ts";
 import { UsageFeed } from "./usage-feed.ts";
@@ -57,6 +59,8 @@ export interface TelemetryStatus {
   reconnectAttempts: number;
   policy: Omit<TelemetryPolicy, "licenseId"> | null;
   outbox: OutboxDepth & { inFlight: number; refused: number };
+  /** Delivery receipts from the collector (`awaiting`: acknowledged by the broker, not yet receipted); null when `telemetry.receipts` is off. */
+  receipts?: (ReceiptStats & { awaiting: number }) | null;
 }
 
 export interface FlushResult {
@@ -66,7 +70,7 @@ export interface FlushResult {
   audits: number;
   /** Messages still in the outbox afterwards. */
   pending: number;
-  /** Everything queued up to the flush was acknowledged by the broker. */
+  /** Everything queued up to the flush left the outbox: acknowledged by the broker, and usage and audit receipted by the collector when receipts are on. */
   delivered: boolean;
 }
 
@@ -78,6 +82,7 @@ export class Telemetry {
   private readonly usage: UsageFeed;
   private readonly audit: AuditFeed;
   private readonly intake: CommandIntake;
+  private readonly receipts: ReceiptIntake | null;
   private readonly timers: Timers;
   private link: BrokerLink | null = null;
   private session: BrokerSession | null = null;
@@ -89,8 +94,10 @@ export class Telemetry {
     const { db, clock, logger, config, deviceId: device } = deps;
     const fleet = config.fleet;
     this.timers = deps.timers ?? systemTimers;
-    this.outbox = new Outbox(db, { maxMessages: config.outboxMaxMessages, clock, logger });
-    this.drain = new OutboxDrain(this.outbox, logger);
+    const receipts = config.receipts ? { timeoutMs: config.receiptTimeoutSeconds * 1000 } : null;
+    this.outbox = new Outbox(db, { maxMessages: config.outboxMaxMessages, clock, logger, receipts });
+    this.drain = new OutboxDrain(this.outbox, logger, this.timers);
+    this.receipts = receipts ? new ReceiptIntake({ fleet, device, receipted: (ids) => this.drain.receipted(ids), logger }) : null;
     this.usage = new UsageFeed({ db, outbox: this.outbox, clock, device, fleet });
     this.audit = new AuditFeed({ db, outbox: this.outbox, clock, logger, device, fleet });
     this.intake = new CommandIntake({ processor: deps.commands ?? unsupportedCommands, ack: (a) => this.ack(a), logger });
@@ -129,14 +136,14 @@ export class Telemetry {
       url: config.broker,
       clientId: this.deps.deviceId,
       auth: { username: config.username, password: config.password, caFile: config.caFile, certFile: config.certFile, keyFile: config.keyFile },
-      subscriptions: () => commandTopics(config.fleet, this.deps.deviceId, config.groups),
+      subscriptions: () => [...commandTopics(config.fleet, this.deps.deviceId, config.groups), ...(this.receipts ? [this.receipts.topic] : [])],
       will: () => (this.policy().state ? this.stateMessage("offline") : null),
       onUp: (session) => this.up(session),
       onDown: () => {
         this.session = null;
         this.drain.detach();
       },
-      onMessage: (_topic, payload) => this.intake.receive(payload),
+      onMessage: (topic, payload) => (topic === this.receipts?.topic ? this.receipts.receive(payload) : this.intake.receive(payload)),
       clock: this.deps.clock,
       timers: this.timers,
       random: this.deps.random ?? Math.random,
@@ -201,6 +208,7 @@ export class Telemetry {
       reconnectAttempts: link?.attempts ?? 0,
       policy: this.started ? policy : null,
       outbox: { ...this.outbox.depth(), ...this.drain.status() },
+      receipts: this.receipts ? { ...this.receipts.stats, awaiting: this.outbox.awaitingReceipt() } : null,
     };
   }
 

@@ -8,10 +8,11 @@
  *   hearth/v1/<fleet>/<device>/ota        update state events (OTA)
  *   hearth/v1/<fleet>/<device>/cmd        signed fleet commands, to the box
  *   hearth/v1/<fleet>/<device>/cmd/ack    the box's answer to each command
+ *   hearth/v1/<fleet>/<device>/receipt    to the box: usage and audit ids the collector stored
  *   hearth/v1/<fleet>/group/<group>/cmd   commands to every box of a group
  */
 export const TOPIC_ROOT = "hearth/v1";
-export const DEVICE_CHANNELS = ["state", "health", "usage", "audit", "ota", "cmd", "cmd/ack"] as const;
+export const DEVICE_CHANNELS = ["state", "health", "usage", "audit", "ota", "cmd", "cmd/ack", "receipt"] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 
 export function deviceTopic(fleet: string, device: string, channel: DeviceChannel): string {

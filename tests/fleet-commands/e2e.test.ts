@@ -205,12 +205,12 @@ describe("fleet commands over a real broker", () => {
     expect(r.stdout).toContain("no ack within 1 s");
   });
 
-  test("TLS with a CA, and a password listener (Mosquitto only)", async () => {
-    if (!broker.tlsUrl || !broker.authUrl) return; // the aedes fallback has neither listener
-    const tls = await hearth(["fleet", "command", "--key", join(keys, "fleet-private.pem"), "--broker", broker.tlsUrl, "--ca", broker.caFile!, "--fleet", FLEET, "--device", A, "config.set", "--arg", "path=model.maxTokens", "--arg", "value=512"]);
+  test("TLS with a CA, and a password listener", async () => {
+    const version = ["--mqtt-version", String(broker.protocolVersion)];
+    const tls = await hearth(["fleet", "command", "--key", join(keys, "fleet-private.pem"), "--broker", broker.tlsUrl, "--ca", broker.caFile, ...version, "--fleet", FLEET, "--device", A, "config.set", "--arg", "path=model.maxTokens", "--arg", "value=512"]);
     expect(tls.code).toBe(0);
     expect(configOverrides(devices[A]!.db)).toEqual({ "log.level": "debug", "model.maxTokens": 512 });
-    const base = ["fleet", "command", "--key", join(keys, "fleet-private.pem"), "--broker", broker.authUrl, "--username", broker.user.username, "--fleet", FLEET, "--device", A, "telemetry.flush"];
+    const base = ["fleet", "command", "--key", join(keys, "fleet-private.pem"), "--broker", broker.authUrl, "--username", broker.user.username, ...version, "--fleet", FLEET, "--device", A, "telemetry.flush"];
     const authed = await hearth(base, { HEARTH_FLEET_PASSWORD: broker.user.password });
     expect(authed.code).toBe(0);
     const denied = await hearth([...base, "--password", "wrong"]);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { hearth, CLI } from "../helpers/cli.ts";
 import { startBroker, type TestBroker } from "../helpers/mosquitto.ts";
+import { startMqtt311Broker } from "../helpers/aedes.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { openSqliteStore } from "../../runtime/fleet/collector/sqlite-store.ts";
 import { openPostgresStore } from "../../runtime/fleet/collector/postgres-store.ts";
@@ -12,7 +13,7 @@ import { ingest } from "../../runtime/fleet/collector/ingest.ts";
 import { planBatch } from "../../runtime/fleet/collector/plan.ts";
 import { deviceTopic, type DeviceChannel } from "../../runtime/telemetry/topics.ts";
 import { FLEET, T0, connectDevice, health, state, usage, waitFor } from "./fixtures.ts";
-import { countOf, tempDir, removeTempDirs, mqtt5Broker } from "./helpers.ts";
+import { countOf, tempDir, removeTempDirs, sharedSubscriptions } from "./helpers.ts";
 
 async function fill(store: FleetStore, messages: [DeviceChannel, { device: string }][]) {
   const accepted = messages.map(([channel, body], i) => {
@@ -101,9 +102,9 @@ describe("hearth fleet devices / audit", () => {
   });
 });
 
-test.skipIf(!mqtt5Broker)("collect runs until SIGTERM keeping its session; --retire stores what waited and ends it", async () => {
+test("collect runs until SIGTERM keeping its session; --retire stores what waited and ends it", async () => {
   const db = join(tempDir(), "fleet.db");
-  const args = ["fleet", "collect", "--broker", broker.url, "--db", db, "--client-id", "cli-collector", "--share", "cli"];
+  const args = ["fleet", "collect", "--broker", broker.url, "--db", db, "--client-id", "cli-collector", ...(sharedSubscriptions ? ["--share", "cli"] : ["--no-share"])];
   const first = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "ignore" });
   const dev = await connectDevice(broker.url, "box-cli");
   const store = openSqliteStore(db, { create: true });
@@ -123,4 +124,29 @@ test.skipIf(!mqtt5Broker)("collect runs until SIGTERM keeping its session; --ret
   await dev.send("usage", usage("box-cli", 3)); // nobody's session keeps it now
   await dev.endAsync();
   await store.close();
+}, 30_000);
+
+test("on a broker that speaks only MQTT 3.1.1, --share is refused with the reason; --no-share collects", async () => {
+  const old = await startMqtt311Broker();
+  try {
+    const db = join(tempDir(), "fleet.db");
+    const shared = await hearth(["fleet", "collect", "--broker", old.url, "--db", db, "--share", "pair"]);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toContain("the broker speaks MQTT 3.1.1 only, which has no shared subscriptions (asked: share pair): run a single collector with --no-share");
+
+    const plain = Bun.spawn([process.execPath, CLI, "fleet", "collect", "--broker", old.url, "--db", db, "--no-share"], { stdout: "pipe", stderr: "ignore" });
+    const dev = await connectDevice(old.url, "box-311", { protocolVersion: 4 });
+    const store = openSqliteStore(db, { create: false });
+    const m = usage("box-311", 1);
+    await waitFor("stored over MQTT 3.1.1", async () => {
+      await dev.send("usage", m); // until it is subscribed: the same id, stored once
+      return (await countOf(store, "fleet_usage")) === 1;
+    });
+    plain.kill("SIGTERM");
+    expect(await plain.exited).toBe(0);
+    await dev.endAsync();
+    await store.close();
+  } finally {
+    await old.stop();
+  }
 }, 30_000);

@@ -11,6 +11,7 @@ import { deviceIdOf } from "../../runtime/identity/device-key.ts";
 import type { CheckpointPayload, SignedCheckpoint } from "../../runtime/ledger/checkpoints.ts";
 import type { AuditMessage, CommandAck, HealthMessage, StateMessage, UsageMessage } from "../../runtime/telemetry/messages.ts";
 import { deviceTopic, type DeviceChannel } from "../../runtime/telemetry/topics.ts";
+import { BROKER_KIND } from "../helpers/mosquitto.ts";
 
 export const FLEET = "acme";
 export const T0 = Date.parse("2027-03-01T00:00:00Z");
@@ -94,10 +95,10 @@ export function audit(device: string, cp: SignedCheckpoint, o: Partial<{ id: str
   return { ...envelope(device, o.ts ?? Date.parse(cp.payload.createdAt), o.id), checkpoint: cp, licenseId: o.licenseId ?? "LIC-A" };
 }
 
-/** A plain MQTT 5 client acting as a device. */
+/** A plain MQTT client acting as a device (MQTT 5, or 3.1.1 on the aedes fallback). */
 export async function connectDevice(url: string, device: string, opts: { will?: StateMessage; protocolVersion?: 4 | 5 } = {}): Promise<MqttClient & { send(channel: DeviceChannel, payload: object | string | Uint8Array, o?: { retain?: boolean }): Promise<void> }> {
   const client = await mqtt.connectAsync(url, {
-    protocolVersion: opts.protocolVersion ?? 5,
+    protocolVersion: opts.protocolVersion ?? (BROKER_KIND === "mosquitto" ? 5 : 4),
     clientId: `dev-${device}-${msgId().slice(0, 8)}`,
     reconnectPeriod: 0,
     ...(opts.will ? { will: { topic: deviceTopic(FLEET, device, "state"), payload: Buffer.from(JSON.stringify(opts.will)), qos: 1, retain: true } } : {}),

@@ -1,5 +1,5 @@
 /** Collectors for tests: a real collector on a real broker, with a SQLite store in a temp dir by default. */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { startCollector, type CollectorOptions, type RunningCollector } from "../../runtime/fleet/collector/collector.ts";
@@ -8,14 +8,13 @@ import type { FleetStore } from "../../runtime/fleet/collector/store.ts";
 import { systemClock } from "../../runtime/clock.ts";
 import { silentLogger, type Logger } from "../../runtime/log.ts";
 import { msgId } from "./fixtures.ts";
+import { BROKER_KIND } from "../helpers/mosquitto.ts";
 
 /**
- * The collector needs MQTT 5 (shared subscriptions, session expiry); the aedes fallback of
- * tests/helpers/mosquitto.ts speaks 3.1.1 only, so broker tests are skipped there, with a warning.
+ * Whether the test broker has MQTT 5 shared subscriptions: Mosquitto does; the aedes fallback
+ * (3.1.1) does not, so there collectors subscribe plainly.
  */
-export const mqtt5Broker =
-  process.env.HEARTH_TEST_BROKER !== "aedes" && ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].some((p) => existsSync(p));
-if (!mqtt5Broker) console.warn("tests/fleet: no mosquitto (MQTT 5); the collector's broker tests are skipped");
+export const sharedSubscriptions = BROKER_KIND === "mosquitto";
 
 const made: string[] = [];
 /** Removes the dirs tempDir() made: each test file calls it in its afterAll. */
@@ -43,7 +42,8 @@ export async function collector(broker: string, o: Partial<CollectorOptions> & {
   const store = o.store ?? openSqliteStore(join(tempDir(), "fleet.db"), { create: true });
   // Each test its own share group: collectors of earlier tests keep their sessions, and a broker
   // routes a share to a session that is away.
-  const running = startCollector({ clientId: `collector-${msgId().slice(0, 10)}`, share: `t${msgId().slice(0, 10)}`, clock: systemClock, logger: silentLogger, ...o, broker, store });
+  const share = sharedSubscriptions ? `t${msgId().slice(0, 10)}` : null;
+  const running = startCollector({ clientId: `collector-${msgId().slice(0, 10)}`, share, clock: systemClock, logger: silentLogger, ...o, broker, store });
   await running.subscribed;
   return Object.assign(Object.create(null), {
     get stats() {
@@ -51,6 +51,9 @@ export async function collector(broker: string, o: Partial<CollectorOptions> & {
     },
     clientId: running.clientId,
     subscribed: running.subscribed,
+    get protocolVersion() {
+      return running.protocolVersion;
+    },
     stop: () => running.stop(),
     retire: (r?: { idleMs?: number }) => running.retire(r),
     store,

@@ -1,10 +1,10 @@
 /** Several collectors behind one broker, sharing one PostgreSQL: the load splits, each message is stored once. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startBroker, type TestBroker } from "../helpers/mosquitto.ts";
+import { requireMosquitto, startBroker, type TestBroker } from "../helpers/mosquitto.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { openPostgresStore } from "../../runtime/fleet/collector/postgres-store.ts";
 import { connectDevice, usage, waitFor } from "./fixtures.ts";
-import { collector, countOf, removeTempDirs, mqtt5Broker } from "./helpers.ts";
+import { collector, countOf, removeTempDirs } from "./helpers.ts";
 
 let broker: TestBroker;
 let pg: TestPostgres;
@@ -16,7 +16,8 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-test.skipIf(!mqtt5Broker)("two collectors on one shared subscription split the load and store everything once, redeliveries included", async () => {
+test("two collectors on one shared subscription split the load and store everything once, redeliveries included", async () => {
+  requireMosquitto(broker, "MQTT 5 shared subscriptions");
   const url = await pg.createDatabase();
   const share = "pg-pair";
   const join = async (clientId: string) => collector(broker.url, { clientId, share, store: await openPostgresStore(url, { create: true }) });

@@ -1,37 +1,59 @@
 /**
  * A real Mosquitto broker for tests, on free loopback ports, with a generated config: a plain
- * listener, a TLS listener (a CA and server certificate generated with openssl) and a
- * password-protected listener. Persistence is on and saved after every change, so a broker killed
- * and restarted keeps what it had acknowledged. Where the mosquitto binary is missing (outside CI,
- * which installs it), the in-process aedes broker stands in for the plain listener, with a warning.
+ * listener, a TLS listener (a CA and server certificate generated with openssl), a TLS listener
+ * that requires a client certificate signed by that CA, and a password-protected listener.
+ * Persistence is on (a restart keeps sessions and queued messages); saving after every change is
+ * opt-in (`saveEveryChange`), for tests that SIGKILL the broker, since it slows the broker to
+ * about 700 messages a second. Where the mosquitto binary is missing outside CI (CI installs it),
+ * the in-process aedes broker (MQTT 3.1.1) stands in, with the same listeners, with a warning;
+ * in CI a missing binary fails the test.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
+import { startAedes } from "./aedes.ts";
 
 /** HEARTH_TEST_BROKER=aedes forces the fallback, to check it where mosquitto is installed. */
 const MOSQUITTO =
   process.env.HEARTH_TEST_BROKER === "aedes" ? null : (["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].find((p) => existsSync(p)) ?? null);
 
+/** What startBroker() starts here; aedes has no shared subscriptions (MQTT 5). */
+export const BROKER_KIND: "mosquitto" | "aedes" = MOSQUITTO ? "mosquitto" : "aedes";
+
+export interface BrokerOptions {
+  /** Save after every change, so a SIGKILLed broker keeps all it acknowledged (slow: only for tests that kill it). */
+  saveEveryChange?: boolean;
+}
+
 export interface TestBroker {
   /** mqtt://127.0.0.1:<port>, anonymous. */
   url: string;
-  /** mqtts://localhost:<port>, server certificate signed by `caFile`; null on the aedes fallback. */
-  tlsUrl: string | null;
-  caFile: string | null;
-  /** mqtt://127.0.0.1:<port> requiring `user`/`password`; null on the aedes fallback. */
-  authUrl: string | null;
+  /** mqtts://localhost:<port>, server certificate signed by `caFile`. */
+  tlsUrl: string;
+  caFile: string;
+  /** mqtts://localhost:<port> that refuses a client without a certificate signed by `caFile`. */
+  mtlsUrl: string;
+  clientCert: { certFile: string; keyFile: string };
+  /** mqtt://127.0.0.1:<port> requiring `user`/`password`. */
+  authUrl: string;
   user: { username: string; password: string };
   kind: "mosquitto" | "aedes";
   /** The newest MQTT version it speaks: aedes knows 3.1.1 (4) only, so clients must fall back. */
   protocolVersion: 5 | 4;
   dir: string;
-  /** SIGKILL: no goodbye to clients, nothing saved beyond what autosave already wrote. */
+  /** SIGKILL: no goodbye to clients, nothing saved beyond what was saved already (aedes: closed, its memory kept). */
   kill(): Promise<void>;
   /** Starts it again on the same ports with the same persistence. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** For tests that need Mosquitto itself (a broker process to SIGKILL, MQTT 5 shared subscriptions): a clear failure on the fallback. */
+export function requireMosquitto(broker: TestBroker, why: string): void {
+  if (broker.kind !== "mosquitto") {
+    throw new Error(`this test needs Mosquitto (${why}), and the aedes fallback cannot stand in: install the Debian package mosquitto (CI installs it)`);
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -64,43 +86,62 @@ function run(cmd: string[], cwd: string): void {
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}`);
 }
 
-/** A CA and a server certificate for localhost / 127.0.0.1, valid for a day. */
+/** A CA, a server certificate for localhost / 127.0.0.1 and a client certificate, valid for a day. */
 function makeCertificates(dir: string): void {
-  run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=hearth-test-ca", "-keyout", "ca.key", "-out", "ca.crt"], dir);
-  run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"], dir);
+  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  const sign = (name: string, extra: string[] = []) =>
+    run(["openssl", "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", ...extra, "-out", `${name}.crt`], dir);
+  run(["openssl", "req", "-x509", ...key, "-days", "1", "-subj", "/CN=hearth-test-ca", "-keyout", "ca.key", "-out", "ca.crt"], dir);
+  run(["openssl", "req", ...key, "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"], dir);
   writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  run(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.crt"], dir);
+  sign("server", ["-extfile", "san.ext"]);
+  run(["openssl", "req", ...key, "-subj", "/CN=hearth-test-box", "-keyout", "client.key", "-out", "client.csr"], dir);
+  sign("client");
 }
 
-export async function startBroker(): Promise<TestBroker> {
+export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), "hearth-broker-"));
   const user = { username: "box", password: "correct horse battery staple" };
-  if (!MOSQUITTO) return startAedes(dir, user);
-
-  const [port, tlsPort, authPort] = [await freePort(), await freePort(), await freePort()];
   makeCertificates(dir);
+  const files = { caFile: join(dir, "ca.crt"), clientCert: { certFile: join(dir, "client.crt"), keyFile: join(dir, "client.key") } };
+  const urls = (ports: Ports) => ({
+    url: `mqtt://127.0.0.1:${ports.plain}`,
+    tlsUrl: `mqtts://localhost:${ports.tls}`,
+    mtlsUrl: `mqtts://localhost:${ports.mtls}`,
+    authUrl: `mqtt://127.0.0.1:${ports.auth}`,
+  });
+  if (!MOSQUITTO) {
+    if (process.env.CI) throw new Error("tests: mosquitto is not installed, and CI must test against it (.ci/run installs the Debian package)");
+    const aedes = await startAedes(dir, user);
+    return { ...urls(aedes.ports), ...files, ...aedes.control };
+  }
+  const ports = { plain: await freePort(), tls: await freePort(), mtls: await freePort(), auth: await freePort() };
+
   run(["mosquitto_passwd", "-b", "-c", join(dir, "passwd"), user.username, user.password], dir);
+  const tls = [`cafile ${files.caFile}`, `certfile ${join(dir, "server.crt")}`, `keyfile ${join(dir, "server.key")}`];
   const config = [
     // Started as root, mosquitto switches to its own user, which cannot read this private temp dir.
     ...(process.getuid?.() === 0 ? ["user root"] : []),
     "per_listener_settings true",
     "persistence true",
     `persistence_location ${dir}/`,
-    "autosave_interval 1",
-    "autosave_on_changes true",
+    // Saved at a clean stop (restart() stops cleanly); after every change only when asked.
+    ...(opts.saveEveryChange ? ["autosave_interval 1", "autosave_on_changes true"] : ["autosave_interval 3600"]),
     "max_queued_messages 1000000",
     "max_inflight_messages 0",
     `log_dest file ${join(dir, "mosquitto.log")}`,
     "log_type error",
     "log_type warning",
-    `listener ${port} 127.0.0.1`,
+    `listener ${ports.plain} 127.0.0.1`,
     "allow_anonymous true",
-    `listener ${tlsPort} 127.0.0.1`,
+    `listener ${ports.tls} 127.0.0.1`,
     "allow_anonymous true",
-    `cafile ${join(dir, "ca.crt")}`,
-    `certfile ${join(dir, "server.crt")}`,
-    `keyfile ${join(dir, "server.key")}`,
-    `listener ${authPort} 127.0.0.1`,
+    ...tls,
+    `listener ${ports.mtls} 127.0.0.1`,
+    "allow_anonymous true",
+    ...tls,
+    "require_certificate true",
+    `listener ${ports.auth} 127.0.0.1`,
     "allow_anonymous false",
     `password_file ${join(dir, "passwd")}`,
   ];
@@ -110,7 +151,7 @@ export async function startBroker(): Promise<TestBroker> {
   const start = async () => {
     proc = Bun.spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "pipe" });
     try {
-      await Promise.all([waitForPort(port), waitForPort(tlsPort), waitForPort(authPort)]);
+      await Promise.all(Object.values(ports).map((p) => waitForPort(p)));
     } catch (err) {
       const log = existsSync(join(dir, "mosquitto.log")) ? readFileSync(join(dir, "mosquitto.log"), "utf8") : "";
       throw new Error(`mosquitto did not start: ${(err as Error).message}\n${log}`);
@@ -125,10 +166,8 @@ export async function startBroker(): Promise<TestBroker> {
   };
   await start();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    tlsUrl: `mqtts://localhost:${tlsPort}`,
-    caFile: join(dir, "ca.crt"),
-    authUrl: `mqtt://127.0.0.1:${authPort}`,
+    ...urls(ports),
+    ...files,
     user,
     kind: "mosquitto",
     protocolVersion: 5,
@@ -142,26 +181,5 @@ export async function startBroker(): Promise<TestBroker> {
   };
 }
 
-async function startAedes(dir: string, user: TestBroker["user"]): Promise<TestBroker> {
-  console.warn("tests: mosquitto is not installed; using the in-process aedes broker (MQTT 3.1.1 only, no TLS or password listener)");
-  const { Aedes } = await import("aedes");
-  const port = await freePort();
-  let close: (() => Promise<void>) | null = null;
-  const start = async () => {
-    const broker = await Aedes.createBroker();
-    const server = createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    close = () =>
-      new Promise<void>((resolve) => {
-        // Closing the broker drops its clients, so the server can then close.
-        broker.close(() => server.close(() => resolve()));
-      });
-  };
-  const halt = async () => {
-    const c = close as (() => Promise<void>) | null;
-    close = null;
-    await c?.();
-  };
-  await start();
-  return { url: `mqtt://127.0.0.1:${port}`, tlsUrl: null, caFile: null, authUrl: null, user, kind: "aedes", protocolVersion: 4, dir, kill: halt, restart: async () => (await halt(), await start()), stop: halt };
-}
+export type Ports = { plain: number; tls: number; mtls: number; auth: number };
+export type Control = Pick<TestBroker, "user" | "kind" | "protocolVersion" | "dir" | "kill" | "restart" | "stop">;

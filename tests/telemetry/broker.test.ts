@@ -1,11 +1,13 @@
 /**
  * The box's telemetry against a real Mosquitto: birth and Last Will, store-and-forward across a
- * broker outage, TLS with the generated CA, the password listener, MQTT 3.1.1 fallback, and
- * command payloads that must not crash anything.
+ * broker outage, TLS with the generated CA, a client certificate, the password listener, MQTT
+ * 3.1.1 fallback, and command payloads that must not crash anything. These boxes have no collector
+ * to receipt their usage (tests/telemetry/receipts.test.ts has one): receipts are off, so a
+ * PUBACK releases a message.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { createServer } from "node:net";
-import { startBroker, freePort, type TestBroker } from "../helpers/mosquitto.ts";
+import { startBroker, type TestBroker } from "../helpers/mosquitto.ts";
+import { startMqtt311Broker } from "../helpers/aedes.ts";
 import { deviceTopic, groupCommandTopic } from "../../runtime/telemetry/topics.ts";
 import { removeTempDirs, subscribe, testBox, usageMessage, waitFor, type Subscriber, type TestBox } from "./helpers.ts";
 import { startProxy } from "./proxy.ts";
@@ -14,6 +16,7 @@ let broker: TestBroker;
 const boxes: TestBox[] = [];
 const subscribers: Subscriber[] = [];
 const FAST = { backoff: { minMs: 50, maxMs: 400 } };
+const NO_COLLECTOR = { receipts: false };
 
 beforeAll(async () => {
   broker = await startBroker();
@@ -28,7 +31,7 @@ afterAll(async () => {
 });
 
 function box(opts: Parameters<typeof testBox>[0] = {}): TestBox {
-  const b = testBox({ ...opts, deps: { ...FAST, ...opts.deps } });
+  const b = testBox({ ...opts, config: { ...NO_COLLECTOR, ...opts.config }, deps: { ...FAST, ...opts.deps } });
   boxes.push(b);
   return b;
 }
@@ -79,7 +82,7 @@ describe("telemetry over MQTT", () => {
   });
 
   test("store-and-forward: with the broker down messages queue; when it is back all arrive, in order, none lost", async () => {
-    const own = await startBroker();
+    const own = await startBroker({ saveEveryChange: true }); // killed: the subscriber's session must survive
     try {
       const b = box({ config: { broker: own.url } });
       const s = await subscribe(own.url, { protocolVersion: own.protocolVersion });
@@ -142,12 +145,11 @@ describe("telemetry over MQTT", () => {
   });
 
   test("TLS: mqtts:// with the generated CA connects; without the CA the failure is reported", async () => {
-    if (!broker.tlsUrl) return; // the aedes fallback has no TLS listener
     const good = box({ config: { broker: broker.tlsUrl, caFile: broker.caFile } });
     const s = await sub();
     good.telemetry.start();
     await waitFor(() => stateOf(s, good.deviceId).some((m) => m.state === "online"), "the birth over TLS");
-    expect(good.telemetry.status()).toMatchObject({ connected: true, protocolVersion: 5, lastError: null });
+    expect(good.telemetry.status()).toMatchObject({ connected: true, protocolVersion: broker.protocolVersion, lastError: null });
 
     const bad = box({ config: { broker: broker.tlsUrl } });
     bad.telemetry.start();
@@ -156,8 +158,25 @@ describe("telemetry over MQTT", () => {
     expect(bad.telemetry.status().lastError).toMatch(/certificate/i);
   });
 
+  test("client certificate: with caFile, certFile and keyFile the box connects; without the certificate it is refused", async () => {
+    const { certFile, keyFile } = broker.clientCert;
+    const good = box({ config: { broker: broker.mtlsUrl, caFile: broker.caFile, certFile, keyFile } });
+    const s = await sub();
+    good.telemetry.start();
+    await waitFor(() => stateOf(s, good.deviceId).some((m) => m.state === "online"), "the birth over mutual TLS");
+    good.telemetry.enqueue("usage", usageMessage(good, 1));
+    await waitFor(() => s.on("usage").some((m) => m.device === good.deviceId), "usage over mutual TLS");
+    expect(good.telemetry.status()).toMatchObject({ connected: true, lastError: null });
+
+    const bad = box({ config: { broker: broker.mtlsUrl, caFile: broker.caFile } });
+    bad.telemetry.start();
+    await waitFor(() => bad.telemetry.status().reconnectAttempts >= 2, "two refused attempts");
+    expect(bad.telemetry.status().connected).toBe(false);
+    expect(bad.telemetry.status().lastError).toMatch(/certificate/i);
+    expect(stateOf(s, bad.deviceId)).toEqual([]);
+  });
+
   test("the password listener: the right password connects; a wrong one is reported, retried with back-off, never a crash", async () => {
-    if (!broker.authUrl) return;
     const good = box({ config: { broker: broker.authUrl, username: broker.user.username, password: broker.user.password } });
     good.telemetry.start();
     await waitFor(() => good.telemetry.status().connected, "the authenticated connection");
@@ -175,13 +194,9 @@ describe("telemetry over MQTT", () => {
   });
 
   test("a broker that refuses MQTT 5 gets MQTT 3.1.1, with a log line", async () => {
-    const { Aedes } = await import("aedes");
-    const aedes = await Aedes.createBroker();
-    const server = createServer(aedes.handle);
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const old = await startMqtt311Broker();
     try {
-      const url = `mqtt://127.0.0.1:${port}`;
+      const url = old.url;
       const s = await subscribe(url, { protocolVersion: 4 });
       subscribers.push(s);
       const b = box({ config: { broker: url } });
@@ -192,7 +207,7 @@ describe("telemetry over MQTT", () => {
       expect(b.logs.some((l) => l.includes("does not speak MQTT 5"))).toBe(true);
       await b.telemetry.stop();
     } finally {
-      await new Promise<void>((resolve) => aedes.close(() => server.close(() => resolve())));
+      await old.stop();
     }
   });
 

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../runtime/store/db.ts";
 import { createLogger } from "../../runtime/log.ts";
-import { systemClock } from "../../runtime/clock.ts";
-import { Outbox } from "../../runtime/telemetry/outbox.ts";
+import { systemClock, type Clock } from "../../runtime/clock.ts";
+import { MAX_RESEND_MS, Outbox } from "../../runtime/telemetry/outbox.ts";
 import { isHearthError } from "../../runtime/errors.ts";
 import { removeTempDirs, tmp } from "./helpers.ts";
 
@@ -29,11 +29,18 @@ const usage = (id: string, seq: number) => ({
 });
 const state = (id: string) => ({ ...env(id), state: "online" as const, version: "1", tier: "smb" as const });
 
-function outbox(maxMessages = 100) {
+function outbox(maxMessages = 100, o: { clock?: Clock; receipts?: { timeoutMs: number } } = {}) {
   const dir = tmp();
   const db = openDatabase(dir);
   const logs: string[] = [];
-  return { dir, db, logs, box: new Outbox(db, { maxMessages, clock: systemClock, logger: createLogger({ write: (l) => logs.push(l) }) }) };
+  const box = new Outbox(db, { maxMessages, clock: o.clock ?? systemClock, logger: createLogger({ write: (l) => logs.push(l) }), receipts: o.receipts });
+  return { dir, db, logs, box };
+}
+
+/** A clock the test moves. */
+function clockAt(start: number): Clock & { advance(ms: number): void } {
+  let now = start;
+  return { now: () => now, monotonic: () => now, advance: (ms) => void (now += ms) };
 }
 
 const ids = (rows: { payload: string }[]) => rows.map((r) => JSON.parse(r.payload).id);
@@ -67,7 +74,7 @@ describe("the telemetry outbox", () => {
 
     const reopened = new Outbox(openDatabase(dir), { maxMessages: 100, clock: systemClock, logger: createLogger({ write: () => {} }) });
     expect(reopened.depth()).toMatchObject({ total: 4, byChannel: { usage: 2, health: 1, audit: 1 } });
-    reopened.remove([rows[0]!.id, rows[2]!.id, 999_999]);
+    reopened.acknowledged([rows[0]!.id, rows[2]!.id, 999_999]);
     expect(ids(reopened.after(0, 10))).toEqual(["h-1", "a-1"]);
     expect(reopened.depth()).toMatchObject({ total: 2, byChannel: { usage: 0, health: 1, audit: 1 } });
     expect(reopened.hasUpTo(rows[1]!.id)).toBe(true);
@@ -102,6 +109,80 @@ describe("the telemetry outbox", () => {
     expect(box.depth().total).toBe(150);
     expect(box.depth().byChannel.health).toBe(0);
     expect(logs.filter((l) => l.includes("over its bound")).length).toBe(1);
+  });
+});
+
+describe("the outbox with receipts on", () => {
+  const TIMEOUT = 1_000;
+
+  test("a PUBACK removes health and acks, but keeps usage and audit until a receipt names them", () => {
+    const clock = clockAt(1_000_000);
+    const { box } = outbox(100, { clock, receipts: { timeoutMs: TIMEOUT } });
+    box.enqueueMany([
+      { channel: "usage", payload: usage("u-1", 1) },
+      { channel: "health", payload: health("h-1") },
+      { channel: "audit", payload: { ...env("a-1"), checkpoint: { payload: checkpointPayload(), signature: "sig" } } },
+      { channel: "usage", payload: usage("u-2", 2) },
+    ]);
+    const rows = box.after(0, 10);
+    box.acknowledged(rows.map((r) => r.id));
+    expect(ids(box.after(0, 10))).toEqual(["u-1", "a-1", "u-2"]);
+    expect(box.awaitingReceipt()).toBe(3);
+    expect(box.hasUpTo(rows[3]!.id)).toBe(true);
+
+    // A receipt removes usage and audit by message id; it cannot remove anything else, nor twice.
+    expect(box.receipted(["u-1", "a-1", "h-1", "nope"])).toBe(2);
+    expect(box.receipted(["u-1"])).toBe(0);
+    expect(ids(box.after(0, 10))).toEqual(["u-2"]);
+    expect(box.depth()).toMatchObject({ total: 1, byChannel: { usage: 1, audit: 0, health: 0 } });
+    expect(box.receipted(["u-2"])).toBe(1);
+    expect(box.hasUpTo(rows[3]!.id)).toBe(false);
+  });
+
+  test("a message without a receipt is due again after the timeout, doubling per resend, up to six hours", () => {
+    const clock = clockAt(1_000_000);
+    const { box } = outbox(100, { clock, receipts: { timeoutMs: TIMEOUT } });
+    const id = box.enqueue("usage", usage("u-1", 1));
+    expect(box.nextResendInMs(id)).toBeNull(); // not sent yet: nothing to resend
+    const waits: number[] = [];
+    for (let send = 0; send < 16; send++) {
+      box.acknowledged([id]);
+      const wait = box.nextResendInMs(id)!;
+      waits.push(wait);
+      clock.advance(wait - 1);
+      expect(box.takeDue(id, 10)).toEqual([]);
+      clock.advance(1);
+      expect(ids(box.takeDue(id, 10))).toEqual(["u-1"]);
+      // Taken for a resend, it waits for a PUBACK again: not due twice.
+      expect(box.takeDue(id, 10)).toEqual([]);
+      expect(box.nextResendInMs(id)).toBeNull();
+    }
+    expect(waits.slice(0, 5)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
+    expect(Math.max(...waits)).toBe(MAX_RESEND_MS);
+    expect(waits.at(-1)).toBe(MAX_RESEND_MS);
+  });
+
+  test("resends are taken in id order, only up to the row given, and survive reopening", () => {
+    const clock = clockAt(5_000_000);
+    const { box, db, dir } = outbox(100, { clock, receipts: { timeoutMs: TIMEOUT } });
+    for (let i = 1; i <= 5; i++) box.enqueue("usage", usage(`u-${i}`, i));
+    const rows = box.after(0, 10);
+    box.acknowledged(rows.map((r) => r.id).reverse());
+    db.close();
+    const reopened = new Outbox(openDatabase(dir), { maxMessages: 100, clock, logger: createLogger({ write: () => {} }), receipts: { timeoutMs: TIMEOUT } });
+    expect(reopened.awaitingReceipt()).toBe(5);
+    clock.advance(TIMEOUT);
+    expect(ids(reopened.takeDue(rows[2]!.id, 10))).toEqual(["u-1", "u-2", "u-3"]);
+    expect(ids(reopened.takeDue(rows[4]!.id, 1))).toEqual(["u-4"]);
+    expect(reopened.awaitingReceipt()).toBe(1);
+  });
+
+  test("with receipts off a PUBACK removes usage too", () => {
+    const { box } = outbox();
+    const id = box.enqueue("usage", usage("u-1", 1));
+    box.acknowledged([id]);
+    expect(box.depth().total).toBe(0);
+    expect(box.awaitingReceipt()).toBe(0);
   });
 });
 

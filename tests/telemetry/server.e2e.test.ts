@@ -36,6 +36,8 @@ describe("telemetry in the server", () => {
       "telemetry.enabled": true,
       "telemetry.fleet": "privacy",
       "telemetry.healthIntervalSeconds": 1,
+      // No collector here to receipt usage and audit: a PUBACK releases them.
+      "telemetry.receipts": false,
     });
     try {
       const model = server.engine.model.id;

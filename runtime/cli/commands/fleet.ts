@@ -94,7 +94,8 @@ const collectCommand: Command = {
     }
     ctx.io.out(`Collecting from ${broker} (${share === null ? "plain subscription" : `share ${share}`}, client id ${collector.clientId}) into ${store.location}`);
     const report = setInterval(() => logger.info("collector stats", { ...running.stats }), 60_000);
-    return await new Promise<number>((resolve) => {
+    let failure: Error | null = null;
+    const stopped = await new Promise<number>((resolve) => {
       const shutdown = (signal: string) => {
         logger.info("stopping", { signal });
         clearInterval(report);
@@ -108,7 +109,14 @@ const collectCommand: Command = {
       };
       process.once("SIGINT", () => shutdown("SIGINT"));
       process.once("SIGTERM", () => shutdown("SIGTERM"));
+      // A collector that cannot subscribe (refused, or a share asked of a 3.1.1 broker) collects nothing: it stops and says why.
+      running.subscribed.catch((err: Error) => {
+        failure = err;
+        shutdown("subscribe failed");
+      });
     });
+    if (failure) throw failure;
+    return stopped;
   },
 };
 

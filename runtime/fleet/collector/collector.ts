@@ -1,20 +1,24 @@
 /**
  * The fleet collector: an MQTT 5 subscriber in a shared subscription (collectors split the load),
  * with a persistent session (clean start off, a session expiry, a stable client id), so messages
- * published while it is down wait at the broker. Each message is validated, stored in a group
- * commit, and acknowledged only after its transaction committed: a crash at any point loses
- * nothing, and what is redelivered is stored once (keys are (device, message id)).
+ * published while it is down wait at the broker; on a 3.1.1-only broker, a plain subscription on
+ * a 3.1.1 persistent session. Each message is validated, stored in a group commit, and
+ * acknowledged only after its transaction committed: a crash at any point loses nothing, and what
+ * is redelivered is stored once (keys are (device, message id)). After each commit the devices
+ * get receipts for their usage and audit messages (receipts.ts).
  */
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { readFileSync } from "node:fs";
+import mqtt, { type MqttClient } from "mqtt";
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import { HearthError } from "../../errors.ts";
-import { TOPIC_ROOT, collectorSubscription } from "../../telemetry/topics.ts";
+import { UNSUPPORTED_PROTOCOL } from "../../telemetry/broker-link.ts";
+import { COLLECTOR_SHARE, parseDeviceTopic } from "../../telemetry/topics.ts";
 import { deliverWithDeferredAcks, type IncomingMessage } from "./deferred-ack.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { ingest, type Ingested } from "./ingest.ts";
 import { planBatch } from "./plan.ts";
+import { receiptsFor } from "./receipts.ts";
+import { clientOptions, subscriptions, tlsFiles, type ProtocolVersion } from "./session.ts";
 import { redactUrl, type FleetStore } from "./store.ts";
 
 export interface CollectorOptions {
@@ -41,8 +45,10 @@ export interface CollectorOptions {
   retainedState?: boolean;
   lingerMs?: number;
   maxBatch?: number;
-  /** Unacknowledged messages the broker may send at once: the upper bound of a batch. */
+  /** Unacknowledged messages the broker may send at once: the upper bound of a batch (MQTT 5). */
   receiveMaximum?: number;
+  /** Publish delivery receipts to the devices (default on; see receipts.ts). */
+  receipts?: boolean;
   clock: Clock;
   logger: Logger;
 }
@@ -56,13 +62,17 @@ export interface CollectorStats {
   ignored: number;
   batches: number;
   writeErrors: number;
+  /** Receipt messages published to devices. */
+  receipts: number;
 }
 
 export interface RunningCollector {
   readonly stats: Readonly<CollectorStats>;
   readonly clientId: string;
-  /** Resolves on the first subscription. */
+  /** Resolves on the first subscription; rejects when the broker refuses it (or a share is asked of a 3.1.1 broker). */
   readonly subscribed: Promise<void>;
+  /** The MQTT version spoken with the broker, once connected. */
+  readonly protocolVersion: ProtocolVersion | null;
   /** Stops taking messages, stores and acknowledges what it took, disconnects; the session stays for a restart. */
   stop(): Promise<void>;
   /**
@@ -78,20 +88,25 @@ export const DEFAULT_SESSION_EXPIRY_SECONDS = 7 * 24 * 3600;
 
 type Pending = { message: IncomingMessage; result: Ingested };
 
-function readPem(path: string | undefined, flag: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new HearthError("invalid_request", `--${flag} ${path} cannot be read: ${(err as Error).message}`, { field: flag });
-  }
-}
+/** The collectors' own receipts come back through the wildcard (a shared subscription cannot ask for No Local): acknowledged, not counted. */
+const OWN_RECEIPT: Ingested = { ok: false, kind: "ignored", reason: "a receipt to a device" };
 
 export function startCollector(opts: CollectorOptions): RunningCollector {
   const { store, logger, clock } = opts;
   const broker = redactUrl(opts.broker);
-  const stats: CollectorStats = { received: 0, stored: 0, duplicates: 0, malformed: 0, ignored: 0, batches: 0, writeErrors: 0 };
+  const stats: CollectorStats = { received: 0, stored: 0, duplicates: 0, malformed: 0, ignored: 0, batches: 0, writeErrors: 0, receipts: 0 };
   const malformedLog = rateLimited(clock, 20, 60_000);
+  const receiptErrorLog = rateLimited(clock, 5, 60_000);
+  const session = {
+    clientId: opts.clientId,
+    share: opts.share === undefined ? COLLECTOR_SHARE : opts.share,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? DEFAULT_SESSION_EXPIRY_SECONDS,
+    receiveMaximum: opts.receiveMaximum ?? 4096,
+    retainedState: opts.retainedState !== false,
+    username: opts.username,
+    password: opts.password,
+  };
+  const tls = tlsFiles(opts);
 
   const commit = new GroupCommit<Pending>({
     lingerMs: opts.lingerMs ?? 2,
@@ -104,6 +119,7 @@ export function startCollector(opts: CollectorOptions): RunningCollector {
       stats.batches++;
       stats.stored += inserted;
       stats.duplicates += accepted.length - inserted;
+      if (opts.receipts !== false) sendReceipts(accepted);
     },
     onWriteError: (err, attempt, items) => {
       stats.writeErrors++;
@@ -111,26 +127,18 @@ export function startCollector(opts: CollectorOptions): RunningCollector {
     },
   });
 
-  const options: IClientOptions = {
-    protocolVersion: 5,
-    clientId: opts.clientId,
-    clean: false,
-    // Soon back after a broker restart: until it subscribes again, a shared subscription is gone.
-    reconnectPeriod: 250,
-    // Subscriptions are made on every connect (below), resumed session or not.
-    resubscribe: false,
-    connectTimeout: 10_000,
-    properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? DEFAULT_SESSION_EXPIRY_SECONDS, receiveMaximum: opts.receiveMaximum ?? 4096 },
-    username: opts.username,
-    password: opts.password,
-    ca: readPem(opts.caFile, "ca"),
-    cert: readPem(opts.certFile, "cert"),
-    key: readPem(opts.keyFile, "key"),
-    manualConnect: true,
+  const sendReceipts = (accepted: Parameters<typeof receiptsFor>[0]) => {
+    for (const r of receiptsFor(accepted, clock.now())) {
+      stats.receipts++;
+      // Not awaited: a receipt that never arrives only makes the device send the message again.
+      client.publish(r.topic, r.payload, { qos: 1 }, (err) => {
+        if (err) receiptErrorLog(() => logger.warn("a receipt was not published; the device will send its messages again", { topic: r.topic, error: err.message }));
+      });
+    }
   };
-  const client: MqttClient = mqtt.connect(opts.broker, options);
 
-  deliverWithDeferredAcks(client, (message) => {
+  const onMessage = (message: IncomingMessage) => {
+    if (parseDeviceTopic(message.topic)?.channel === "receipt") return commit.add({ message, result: OWN_RECEIPT }, () => message.ack());
     stats.received++;
     const result = ingest({ topic: message.topic, payload: message.payload, retain: message.retain, receivedMs: clock.now() });
     if (!result.ok) {
@@ -141,34 +149,60 @@ export function startCollector(opts: CollectorOptions): RunningCollector {
     }
     // Refused messages go through the commit too, so acks leave in delivery order.
     commit.add({ message, result }, () => message.ack());
-  });
+  };
 
-  const topics: Record<string, { qos: 1 }> = {};
-  if (opts.share === null) topics[`${TOPIC_ROOT}/+/+/#`] = { qos: 1 };
-  else {
-    topics[collectorSubscription(opts.share)] = { qos: 1 };
-    if (opts.retainedState !== false) topics[`${TOPIC_ROOT}/+/+/state`] = { qos: 1 };
-  }
   let resolveSubscribed!: () => void;
   let rejectSubscribed!: (err: Error) => void;
   const subscribed = new Promise<void>((resolve, reject) => ((resolveSubscribed = resolve), (rejectSubscribed = reject)));
   subscribed.catch(() => {});
 
-  client.on("connect", (connack) => {
-    logger.info("connected to broker", { broker, clientId: opts.clientId, sessionPresent: connack.sessionPresent });
-    // Subscribing again on a resumed session is harmless and covers a broker that lost it.
-    client.subscribe(topics, (err, granted) => {
-      const refused = granted?.filter((g) => g.qos > 2) ?? [];
-      if (err || refused.length > 0) {
-        const error = err ?? new Error(`broker refused ${refused.map((g) => g.topic).join(", ")}`);
-        logger.error("subscribe failed", { error: error.message });
-        rejectSubscribed(error);
-      } else resolveSubscribed();
+  let version: ProtocolVersion = 5;
+  let connectedVersion: ProtocolVersion | null = null;
+  let topics: string[] = [];
+  const open = (v: ProtocolVersion): MqttClient => {
+    const c = mqtt.connect(opts.broker, clientOptions(session, v, tls));
+    let everConnected = false;
+    deliverWithDeferredAcks(c, onMessage);
+    c.on("connect", (connack) => {
+      everConnected = true;
+      connectedVersion = v;
+      logger.info("connected to broker", { broker, clientId: opts.clientId, mqtt: v === 5 ? "5" : "3.1.1", sessionPresent: connack.sessionPresent });
+      let wanted;
+      try {
+        wanted = subscriptions(session, v);
+      } catch (err) {
+        logger.error("cannot collect from this broker", { broker, error: (err as Error).message });
+        rejectSubscribed(err as Error);
+        c.end(true);
+        return;
+      }
+      topics = Object.keys(wanted);
+      // Subscribing again on a resumed session is harmless and covers a broker that lost it.
+      c.subscribe(wanted, (err, granted) => {
+        const refused = granted?.filter((g) => g.qos > 2) ?? [];
+        if (err || refused.length > 0) {
+          const why = err ? err.message : `it refused ${refused.map((g) => g.topic).join(", ")}`;
+          logger.error("subscribe failed", { error: why });
+          rejectSubscribed(new HearthError("forbidden", `the broker did not let the collector subscribe: ${why}`, { cause: err ?? undefined }));
+        } else resolveSubscribed();
+      });
     });
-  });
-  client.on("error", (err) => logger.warn("broker connection error", { broker, error: err.message }));
-  client.on("offline", () => logger.warn("broker unreachable; reconnecting", { broker }));
-  client.connect();
+    c.on("error", (err: Error & { code?: unknown }) => {
+      if (!everConnected && v === 5 && typeof err.code === "number" && UNSUPPORTED_PROTOCOL.has(err.code)) {
+        // A broker without MQTT 5 (e.g. aedes): the same session in 3.1.1.
+        logger.warn("the broker does not speak MQTT 5; using MQTT 3.1.1", { broker });
+        c.end(true);
+        version = 4;
+        client = open(4);
+        return;
+      }
+      logger.warn("broker connection error", { broker, error: err.message });
+    });
+    c.on("offline", () => logger.warn("broker unreachable; reconnecting", { broker }));
+    c.connect();
+    return c;
+  };
+  let client = open(version);
 
   const stopTaking = async () => {
     // No new deliveries (they stay unacknowledged, for the broker to deliver again); what was taken
@@ -181,19 +215,28 @@ export function startCollector(opts: CollectorOptions): RunningCollector {
     stats,
     clientId: opts.clientId,
     subscribed,
+    get protocolVersion() {
+      return connectedVersion;
+    },
     async stop() {
       await stopTaking();
       await client.endAsync();
     },
     async retire({ idleMs = 2000 } = {}) {
       await subscribed;
-      await client.unsubscribeAsync(Object.keys(topics));
+      await client.unsubscribeAsync(topics);
       for (let seen = -1; seen !== stats.received || commit.backlog > 0; ) {
         seen = stats.received;
         await Bun.sleep(idleMs);
       }
       await stopTaking();
-      await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+      if (version === 5) await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+      else {
+        // MQTT 3.1.1 ends a session by connecting once with a clean session.
+        await client.endAsync();
+        const clean = await mqtt.connectAsync(opts.broker, { ...clientOptions(session, 4, tls), clean: true, manualConnect: false, reconnectPeriod: 0 });
+        await clean.endAsync();
+      }
       logger.info("collector retired: session ended", { clientId: opts.clientId, ...stats });
     },
   };

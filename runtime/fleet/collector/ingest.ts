@@ -55,6 +55,7 @@ export function ingest(d: Delivery): Ingested {
   const topic = parseDeviceTopic(d.topic);
   if (!topic) return { ok: false, kind: "ignored", reason: `not a device telemetry topic: ${d.topic.slice(0, 200)}` };
   if (topic.channel === "cmd") return { ok: false, kind: "ignored", reason: "a command to a device" };
+  if (topic.channel === "receipt") return { ok: false, kind: "ignored", reason: "a receipt to a device" };
   // How MQTT deletes a retained message, e.g. the state of a decommissioned box.
   if (d.payload.length === 0) return { ok: false, kind: "ignored", reason: "empty payload (a retained message cleared)", deviceId: topic.device };
   let body: unknown;
