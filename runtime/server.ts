@@ -28,6 +28,9 @@ import { systemTimers } from "./telemetry/timers.ts";
 import { createAdmin, type AdminControl, type AdminServerOptions } from "./admin/wire.ts";
 import type { HealthCache } from "./admin/health-cache.ts";
 import { startDeviceIo, type DeviceIo, type DeviceIoOptions, type StatusPins } from "./device-io/index.ts";
+import { createOta, type Ota, type OtaCommandHooks, type OtaServerOptions } from "../ota/agent/wire.ts";
+import type { OtaEvent } from "../ota/agent/events.ts";
+import type { PrimaryModels } from "../ota/agent/serving.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -48,6 +51,8 @@ export interface RunningServer {
   admin: AdminControl;
   /** The status LED and button; the OTA agent calls setUpdating(true/false) around applying an update. */
   deviceIo: DeviceIo;
+  /** The OTA update agent: status, check, apply, rollback (ota/agent). */
+  ota: Ota["updater"];
   /** Health sampled on an interval (admin status and /metrics read it; never sampled per request). */
   health: HealthCache;
   stop(): Promise<void>;
@@ -63,6 +68,8 @@ export interface CommandProcessorContext {
   telemetry: Telemetry;
   clock: Clock;
   logger: Logger;
+  /** The OTA agent's fleet command hooks (ota.check, ota.rollback). */
+  ota?: OtaCommandHooks;
 }
 
 export interface ServerDeps {
@@ -81,6 +88,8 @@ export interface ServerDeps {
   telemetry?: Partial<Pick<TelemetryDeps, "timers" | "random" | "backoff" | "health" | "maxInFlight">>;
   /** The admin side: restart hook, OTA update service, console for pairing codes, log ring, test seams. */
   admin?: AdminServerOptions;
+  /** OTA seams for tests (fetch, timers, download back-off, crash hooks) and the `/ota` event sink. */
+  ota?: OtaServerOptions;
   /** LED and button seams for tests: the pins (default: the board profile's), a pin driver, timers, the sysfs root, the onoff loader. */
   deviceIo?: Partial<Pick<DeviceIoOptions, "pins" | "driver" | "timers" | "root" | "loadOnoff">>;
 }
@@ -97,6 +106,12 @@ interface Boot {
   /** For the admin status: the board detected and the primary model's memory fit. */
   board?: { kind: string; name: string };
   primaryFit?: Awaited<ReturnType<typeof import("./model/fit.ts").checkModelFits>>;
+  /** What OTA recovery says serves at start (null modelPath: the factory model, config model.path). */
+  otaModels?: { modelPath: string | null; loras: { path: string; scale: number }[] };
+  /** The primary's loader for OTA swaps, once it serves. */
+  primary?: PrimaryModels;
+  /** The llama.cpp binding the server loaded (not a test's): disposed after every engine closed. */
+  ownedLlama?: Llama;
 }
 
 export const DEMO_MODEL_FILE = "models/demo-tiny.gguf";
@@ -118,7 +133,7 @@ async function resolveModelPath(config: Config, logger: Logger): Promise<string>
  * take a few hundred milliseconds to import, so all of this runs after the socket is open.
  */
 async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: ModelHost, boot: Boot, licensed: Promise<LoadedLicense>): Promise<InferenceEngine> {
-  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits }, { planModels }, { state: license }, { createThrottleReader }] = await Promise.all([
+  const [{ LlamaEngine }, { inspectHardware, fitTargetOf }, { loadKernel }, { smokeTest }, { checkModelFits, fitModel }, { planModels }, { state: license }, { createThrottleReader }] = await Promise.all([
     import("./engine/llama-engine.ts"),
     import("./hardware.ts"),
     import("../kernels/load.ts"),
@@ -150,16 +165,20 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
     llama = loaded.llama;
     kernel = { id: loaded.active.id, backend: loaded.active.backend, fallbackReason: loaded.fallbackReason ?? gpuDenied };
   }
-  const modelPath = await resolveModelPath(config, deps.logger);
+  if (!deps.llama) boot.ownedLlama = llama;
+  // The factory model (config model.path) serves unless an OTA release was installed and committed.
+  const factoryPath = await resolveModelPath(config, deps.logger);
+  const otaLoras = boot.otaModels?.loras ?? [];
+  const modelPath = boot.otaModels?.modelPath ?? factoryPath;
   const plan = planModels(config, modelPath);
   models.plan(plan);
   const target = fitTargetOf(board, allowGpu);
   if (config.model.memoryBudgetMB > 0) target.memoryBudgetBytes = config.model.memoryBudgetMB * 1024 * 1024;
   // Never start a model that would not fit: an OOM kill takes the whole box down.
-  const primaryFit = await checkModelFits(modelPath, target, { contextSize: config.model.contextSize, sequences: config.model.parallel }, { llama });
+  const fitOptions = { contextSize: config.model.contextSize, sequences: config.model.parallel };
+  const primaryFit = await checkModelFits(modelPath, target, fitOptions, { llama });
   boot.primaryFit = primaryFit;
   const tunedFor = (path: string) => calibratedSettings(config, deps, db, { board, kernel: kernel.id, llama, modelPath: path });
-  const tuned = await tunedFor(modelPath);
   const shared = {
     threads: config.model.threads,
     gpu: allowGpu,
@@ -169,19 +188,34 @@ async function loadEngine(config: Config, deps: ServerDeps, db: Db, models: Mode
     clock: deps.clock,
     kernel,
   };
-  const engine = await LlamaEngine.load({
-    ...shared,
-    modelPath,
-    modelId: config.model.id,
-    contextSize: config.model.contextSize,
-    parallel: config.model.parallel,
-    queueSize: config.model.queueSize,
-    loras: config.model.loras,
-    permitAdapters: () => license.gate.require("lora_adapters", "Loading LoRA adapters"),
-    llama,
-    ownsLlama: !deps.llama,
-    tuned,
-  });
+  // The primary engine for a file: at start, and for OTA swaps. The server owns the binding (an
+  // engine closed in a swap must not dispose what its successor runs on).
+  const loadPrimary = async (path: string, loras: readonly { path: string; scale: number }[]) =>
+    LlamaEngine.load({
+      ...shared,
+      modelPath: path,
+      modelId: config.model.id,
+      contextSize: config.model.contextSize,
+      parallel: config.model.parallel,
+      queueSize: config.model.queueSize,
+      loras: [...config.model.loras, ...loras],
+      permitAdapters: () => license.gate.require("lora_adapters", "Loading LoRA adapters"),
+      llama,
+      ownsLlama: false,
+      tuned: await tunedFor(path),
+    });
+  const engine = await loadPrimary(modelPath, otaLoras);
+  const { toMB } = await import("./model/fit/schema.ts");
+  boot.primary = {
+    path: modelPath,
+    loras: otaLoras,
+    fit: primaryFit,
+    factoryPath,
+    budgetMB: toMB(target.memoryBudgetBytes),
+    fitOf: (path) => checkModelFits(path, target, fitOptions, { llama }),
+    choose: (paths) => fitModel(paths, target, fitOptions, { llama }),
+    load: loadPrimary,
+  };
   boot.startExtras = async () => {
     const { loadExtraModels } = await import("./engine/model-set.ts");
     await loadExtraModels(models, plan, { gate: license.gate, target, primaryFit, engine: { ...shared, llama }, tunedFor });
@@ -225,6 +259,7 @@ function defaultCommandProcessor(ctx: CommandProcessorContext): CommandProcessor
       return { usageSeq, audits, pending, delivered };
     },
     installLicense: licenseInstallHook({ dataDir: ctx.dataDir, db: ctx.db, config: config.license, device: ctx.fingerprint, clock: ctx.clock }),
+    ota: ctx.ota,
   });
 }
 
@@ -279,9 +314,29 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     // Read at scrape time, after admin and telemetry below exist (nothing is awaited in between).
     telemetry: () => telemetry.status(),
     health: () => admin.health.latest()?.snapshot ?? null,
+    ota: () => ota.metrics(),
   });
   const licensed = loadLicense(config, deps, db);
   licensed.then(({ state }) => (boot.license = state)).catch(() => undefined);
+  const earlyOtaEvents: OtaEvent[] = [];
+  let sendOta = (e: OtaEvent) => void earlyOtaEvents.push(e);
+  // Before the model loads: an update the last run left half-switched is rolled back first.
+  const ota = createOta({
+    config,
+    db,
+    dataDir,
+    clock: deps.clock,
+    logger: deps.logger,
+    deviceId: identity.deviceId,
+    runtimeVersion: pkg.version,
+    models,
+    licensed,
+    primary: () => boot.primary ?? null,
+    led: (updating) => deviceIo.setUpdating(updating),
+    // Events before telemetry exists (a rollback at boot) wait for it; the outbox then keeps them.
+    options: { ...deps.ota, onEvent: (e) => (deps.ota?.onEvent?.(e), sendOta(e)) },
+  });
+  boot.otaModels = ota.boot;
   const admin = createAdmin({
     db,
     clock: deps.clock,
@@ -293,11 +348,11 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     version: pkg.version,
     keys,
     models,
-    box: () => ({ board: boot.board ?? null, license: boot.license ?? null, primaryFit: boot.primaryFit ?? null }),
+    box: () => ({ board: boot.board ?? null, license: boot.license ?? null, primaryFit: boot.primary?.fit ?? boot.primaryFit ?? null }),
     licensed,
     telemetry: () => telemetry.status(),
     sampler: deps.telemetry?.health ?? systemHealthSampler({ dataDir, throttle: () => boot.throttle ?? null }),
-    options: deps.admin,
+    options: { ...deps.admin, updates: deps.admin?.updates ?? ota.service },
   });
   // The LED shows booting from now; it and the button start once the board (its pins) is known.
   const statusPins = Promise.withResolvers<StatusPins>();
@@ -337,8 +392,11 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   deps.logger.info("listening", { url, data_dir: dataDir });
+  ota.listening(url);
 
-  const telemetry = startTelemetry(config, deps, { db, dataDir, deviceId: identity.deviceId, models, boot, licensed });
+  const telemetry = startTelemetry(config, deps, { db, dataDir, deviceId: identity.deviceId, models, boot, licensed, ota: ota.commands });
+  sendOta = (e) => void telemetry.otaEvent(e.event, e);
+  for (const e of earlyOtaEvents.splice(0)) sendOta(e);
   const ready = models.load(() => loadEngine(config, deps, db, models, boot, licensed));
   ready.catch((err: Error) => deps.logger.error("model failed to load", { error: err.message }));
   const extras = ready.then(
@@ -348,6 +406,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       await trimResidentMemory();
       stopIdleTrim = startIdleTrimmer({ activity: () => ({ ...models.activity(), finished: ledger.recorded }), idleMs: config.server.idleTrimSeconds * 1000, clock: deps.clock, timers: systemTimers, logger: deps.logger });
       telemetry.announce();
+      ota.start();
       await boot.startExtras?.();
       // The fleet sees the models this box serves in its retained state.
       if (boot.startExtras && config.models.length > 0) telemetry.announce();
@@ -373,6 +432,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     telemetry,
     admin: admin.control,
     deviceIo,
+    ota: ota.updater,
     health: admin.health,
     stop: async () => {
       if (stopped) return;
@@ -392,7 +452,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         await Bun.sleep(20);
       }
       await server.stop(true);
+      await ota.stop();
       await models.close();
+      await boot.ownedLlama?.dispose();
       // The records since the last checkpoint get a signed one before the process goes; telemetry
       // queues it with the last usage (sent at the next start), then says "offline" and disconnects.
       ledger.checkpoint();
@@ -409,7 +471,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
 function startTelemetry(
   config: Config,
   deps: ServerDeps,
-  box: { db: Db; dataDir: string; deviceId: string; models: ModelHost; boot: Boot; licensed: Promise<LoadedLicense> },
+  box: { db: Db; dataDir: string; deviceId: string; models: ModelHost; boot: Boot; licensed: Promise<LoadedLicense>; ota: OtaCommandHooks },
 ): Telemetry {
   const { db, dataDir, deviceId, models, boot } = box;
   let processor: CommandProcessor = unsupportedCommands;
@@ -428,7 +490,7 @@ function startTelemetry(
   });
   box.licensed.then(
     ({ fingerprint }) => {
-      processor = (deps.commandProcessor ?? defaultCommandProcessor)({ config, db, dataDir, deviceId, fingerprint, telemetry, clock: deps.clock, logger: deps.logger });
+      processor = (deps.commandProcessor ?? defaultCommandProcessor)({ config, db, dataDir, deviceId, fingerprint, telemetry, clock: deps.clock, logger: deps.logger, ota: box.ota });
       telemetry.start();
     },
     (err: Error) => deps.logger.error("telemetry not started: the license could not be read", { error: err.message }),

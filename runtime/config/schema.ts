@@ -192,6 +192,34 @@ export const MetricsConfig = Type.Object(
   SECTION,
 );
 
+/** Over-the-air updates of the base model and LoRA adapters (ota/agent); off until `repo` and `releaseKeys` are set. */
+export const OtaConfig = Type.Object(
+  {
+    repo: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$", description: "URL of the OTA repository (what `hearth fleet serve-repo` or any static server serves)" })),
+    channel: Type.Optional(
+      Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,31}$", description: "Update channel to follow; default: the license's (community without base_model_updates)" }),
+    ),
+    releaseKeys: Type.Array(FleetKeyConfig, {
+      default: [],
+      description: "Root keys pinned on the box: the repository's first root must be signed by them (`hearth fleet root init` prints the JSON for the environment)",
+    }),
+    adapters: Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9._-]{0,63}$" }), {
+      default: [],
+      description: "LoRA adapter releases to follow (by name), installed on top of the base model (needs lora_adapters)",
+    }),
+    checkIntervalMinutes: Type.Integer({ default: 360, minimum: 0, description: "Minutes between checks (±10% jitter); 0 checks only on demand" }),
+    autoApply: Type.Boolean({ default: true, description: "Install a release a periodic check finds; off: only `hearth ota apply`, the admin page or a fleet command install" }),
+    maxBytesPerSecond: Type.Integer({ default: 0, minimum: 0, description: "Download bandwidth cap; 0 for none" }),
+    downloadWindow: Type.Optional(
+      Type.String({ pattern: "^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-3]):[0-5]\\d$", description: 'Local time of day downloads run in, "HH:MM-HH:MM" (may wrap midnight)' }),
+    ),
+    healthCheckTimeoutMs: Type.Integer({ default: 30_000, minimum: 1, description: "The new model's health check (a short generation) must finish within this" }),
+    diskMarginMB: Type.Integer({ default: 64, minimum: 0, description: "Free space kept beyond a download's size" }),
+    stallTimeoutSeconds: Type.Integer({ default: 60, minimum: 1, description: "A download that receives nothing for this long reconnects" }),
+  },
+  SECTION,
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: "./data", minLength: 1, description: "Where the database and models live" }),
@@ -209,6 +237,7 @@ export const ConfigSchema = Type.Object(
     telemetry: TelemetryConfig,
     log: LogConfig,
     metrics: MetricsConfig,
+    ota: OtaConfig,
   },
   { additionalProperties: false },
 );

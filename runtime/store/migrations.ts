@@ -5,6 +5,7 @@ import { telemetryOutboxMigration } from "./migrations/005-telemetry-outbox.ts";
 import { fleetCommandsMigration } from "./migrations/006-fleet-commands.ts";
 import { adminMigration } from "./migrations/007-admin.ts";
 import { telemetryReceiptsMigration } from "./migrations/008-telemetry-receipts.ts";
+import { otaStateMigration } from "./migrations/009-ota-state.ts";
 
 /** SQL to execute, or a function for steps SQL cannot express (e.g. hashing existing rows). */
 export type Migration = string | ((db: Db) => void);
@@ -74,4 +75,5 @@ export const MIGRATIONS: readonly Migration[] = [
   fleetCommandsMigration,
   adminMigration,
   telemetryReceiptsMigration,
+  otaStateMigration,
 ];

@@ -16,7 +16,7 @@ import { CommandIntake, commandTopics, unsupportedCommands, type CommandAnswer }
 import { OutboxDrain } from "./drain.ts";
 import type { HealthSampler } from "./health.ts";
 import { messageId } from "./ids.ts";
-import { StateMessageSchema, type CommandProcessor, type StateMessage } from "./messages.ts";
+import { StateMessageSchema, type CommandProcessor, type OtaMessage, type StateMessage } from "./messages.ts";
 import { Outbox, type OutboxChannel, type OutboxDepth } from "./outbox.ts";
 import { telemetryPolicy, type TelemetryPolicy, type Tier } from "./policy.ts";
 import { ReceiptIntake, type ReceiptStats } from "./receipt-intake.ts";
@@ -180,6 +180,17 @@ export class Telemetry {
     const upTo = this.outbox.lastId();
     const delivered = this.link?.status().connected ? await this.drain.whenDrained(upTo, opts.timeoutMs ?? 10_000) : !this.outbox.hasUpTo(upTo);
     return { ...produced, pending: this.outbox.depth().total, delivered };
+  }
+
+  /**
+   * Queues an update (OTA) event for `/ota` whenever this box talks to the fleet at all: release
+   * names, versions and states, never anything a customer typed.
+   */
+  otaEvent(event: string, detail: Record<string, unknown>): boolean {
+    if (this.stopped || !this.policy().connect) return false;
+    const message: OtaMessage = { ...this.envelope("o"), event, detail };
+    this.enqueue("ota", message);
+    return true;
   }
 
   /** Takes a health snapshot now, if the policy allows; false when none was taken. */

@@ -115,11 +115,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker>
     const aedes = await startAedes(dir, user);
     return { ...urls(aedes.ports), ...files, ...aedes.control };
   }
-  const ports = { plain: await freePort(), tls: await freePort(), mtls: await freePort(), auth: await freePort() };
+  let ports = await distinctFreePorts();
 
   run(["mosquitto_passwd", "-b", "-c", join(dir, "passwd"), user.username, user.password], dir);
   const tls = [`cafile ${files.caFile}`, `certfile ${join(dir, "server.crt")}`, `keyfile ${join(dir, "server.key")}`];
-  const config = [
+  const configFor = (ports: Ports) => [
     // Started as root, mosquitto switches to its own user, which cannot read this private temp dir.
     ...(process.getuid?.() === 0 ? ["user root"] : []),
     "per_listener_settings true",
@@ -145,13 +145,16 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker>
     "allow_anonymous false",
     `password_file ${join(dir, "passwd")}`,
   ];
-  writeFileSync(join(dir, "mosquitto.conf"), config.join("\n") + "\n");
+  const writeConfig = () => writeFileSync(join(dir, "mosquitto.conf"), configFor(ports).join("\n") + "\n");
 
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   const start = async () => {
-    proc = Bun.spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "pipe" });
+    const spawned = Bun.spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "pipe" });
+    proc = spawned;
     try {
-      await Promise.all(Object.values(ports).map((p) => waitForPort(p)));
+      // A broker that cannot bind exits at once; that is not worth waiting for the ports.
+      const exited = spawned.exited.then((code) => Promise.reject(new Error(`mosquitto exited with code ${code}`)));
+      await Promise.race([Promise.all(Object.values(ports).map((p) => waitForPort(p))), exited]);
     } catch (err) {
       const log = existsSync(join(dir, "mosquitto.log")) ? readFileSync(join(dir, "mosquitto.log"), "utf8") : "";
       throw new Error(`mosquitto did not start: ${(err as Error).message}\n${log}`);
@@ -164,7 +167,18 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker>
     p.kill(signal);
     await p.exited;
   };
-  await start();
+  // A free port may be taken by another test process between choosing it and mosquitto binding it.
+  for (let attempt = 1; ; attempt++) {
+    writeConfig();
+    try {
+      await start();
+      break;
+    } catch (err) {
+      await halt("SIGKILL");
+      if (attempt >= 3 || !String((err as Error).message).includes("Address already in use")) throw err;
+      ports = await distinctFreePorts();
+    }
+  }
   return {
     ...urls(ports),
     ...files,
@@ -182,4 +196,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<TestBroker>
 }
 
 export type Ports = { plain: number; tls: number; mtls: number; auth: number };
+
+async function distinctFreePorts(): Promise<Ports> {
+  const chosen = new Set<number>();
+  while (chosen.size < 4) chosen.add(await freePort());
+  const [plain, tls, mtls, auth] = [...chosen] as [number, number, number, number];
+  return { plain, tls, mtls, auth };
+}
 export type Control = Pick<TestBroker, "user" | "kind" | "protocolVersion" | "dir" | "kill" | "restart" | "stop">;

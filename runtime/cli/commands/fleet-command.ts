@@ -135,7 +135,7 @@ const commandCommand: Command = {
   },
   async run(ctx) {
     const kind = ctx.positionals[0];
-    if (!kind) throw new HearthError("invalid_request", "the command KIND is required (config.set, config.unset, telemetry.flush, license.install)", { field: "kind" });
+    if (!kind) throw new HearthError("invalid_request", "the command KIND is required (config.set, config.unset, telemetry.flush, license.install, ota.check, ota.rollback)", { field: "kind" });
     if (ctx.positionals.length > 1) throw new HearthError("invalid_request", `unexpected ${JSON.stringify(ctx.positionals[1])}: arguments go in --arg K=V or --args JSON`, { field: "arg" });
     const to = target(ctx);
     const ttl = seconds(ctx, "ttl", 300, 1, MAX_COMMAND_LIFETIME_MS / 1000);

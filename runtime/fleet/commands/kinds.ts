@@ -7,7 +7,7 @@ import { Value } from "@sinclair/typebox/value";
 import { describeSchemaError, fieldName } from "../../validation.ts";
 import { checkConfigValue, isAllowedConfigPath, notAllowedReason } from "./config-allow-list.ts";
 
-export const COMMAND_KINDS = ["config.set", "config.unset", "telemetry.flush", "license.install"] as const;
+export const COMMAND_KINDS = ["config.set", "config.unset", "telemetry.flush", "license.install", "ota.check", "ota.rollback"] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 const ConfigPath = Type.String({ minLength: 1, maxLength: 128, description: "Dotted config path from the allow-list" });
@@ -20,13 +20,26 @@ const ARGS_SCHEMAS: Record<CommandKind, TSchema> = {
     { license: Type.String({ minLength: 1, description: "The license file: its JSON text, or its bytes in base64" }) },
     { additionalProperties: false },
   ),
+  "ota.check": Type.Object(
+    { apply: Type.Optional(Type.Boolean({ description: "Install a release the check finds (default true)" })) },
+    { additionalProperties: false },
+  ),
+  "ota.rollback": Type.Object(
+    {
+      version: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Install this older version from the channel (a signed rollback); default: back to the previous slot" })),
+      adapter: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The LoRA adapter to roll back instead of the base model" })),
+    },
+    { additionalProperties: false },
+  ),
 };
 
 export type CheckedArgs =
   | { kind: "config.set"; path: string; value: unknown }
   | { kind: "config.unset"; path: string }
   | { kind: "telemetry.flush" }
-  | { kind: "license.install"; license: Uint8Array };
+  | { kind: "license.install"; license: Uint8Array }
+  | { kind: "ota.check"; apply: boolean }
+  | { kind: "ota.rollback"; version?: string; adapter?: string };
 
 export type ArgsCheck = { ok: true; args: CheckedArgs } | { ok: false; code: "not_allowed" | "invalid_args"; reason: string; field?: string };
 
@@ -65,6 +78,12 @@ export function checkArgs(kind: CommandKind, args: Record<string, unknown>): Arg
       const bytes = licenseBytes((args as { license: string }).license);
       if (!bytes) return { ok: false, code: "invalid_args", reason: "license.install: args.license must be the license's JSON text or its base64", field: "args.license" };
       return { ok: true, args: { kind, license: bytes } };
+    }
+    case "ota.check":
+      return { ok: true, args: { kind, apply: (args as { apply?: boolean }).apply ?? true } };
+    case "ota.rollback": {
+      const { version, adapter } = args as { version?: string; adapter?: string };
+      return { ok: true, args: { kind, ...(version === undefined ? {} : { version }), ...(adapter === undefined ? {} : { adapter }) } };
     }
     default:
       return kind satisfies never;

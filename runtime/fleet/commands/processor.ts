@@ -47,6 +47,11 @@ export interface CommandProcessorDeps {
    * change waits for the next start. `value` is undefined for config.unset.
    */
   applyConfig?: (path: string, value: unknown) => Promise<boolean> | boolean;
+  /** ota.check / ota.rollback: the OTA agent's hooks (ota/agent/wire.ts); without them the kinds are unknown. */
+  ota?: {
+    check(args: { apply: boolean }): Promise<Record<string, unknown>>;
+    rollback(args: { version?: string; adapter?: string }): Promise<Record<string, unknown>>;
+  };
   handlerTimeoutMs?: number;
 }
 
@@ -66,6 +71,7 @@ export function createCommandProcessor(deps: CommandProcessorDeps): CommandProce
   const kinds: CommandKind[] = ["config.set", "config.unset"];
   if (deps.flush) kinds.push("telemetry.flush");
   if (deps.installLicense) kinds.push("license.install");
+  if (deps.ota) kinds.push("ota.check", "ota.rollback");
 
   async function run(args: CheckedArgs, commandId: string, now: number): Promise<Record<string, unknown>> {
     switch (args.kind) {
@@ -95,6 +101,10 @@ export function createCommandProcessor(deps: CommandProcessorDeps): CommandProce
         const installed = await deps.installLicense!(args.license);
         return { ...installed };
       }
+      case "ota.check":
+        return deps.ota!.check({ apply: args.apply });
+      case "ota.rollback":
+        return deps.ota!.rollback({ version: args.version, adapter: args.adapter });
       default:
         return args satisfies never;
     }

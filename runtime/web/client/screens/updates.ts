@@ -10,7 +10,7 @@ import type { ScreenContext } from "../shell.ts";
 import type { UpdatesState } from "../types.ts";
 import { card, confirmAction, facts, loading } from "../ui.ts";
 
-const BUSY = new Set(["checking", "downloading", "applying", "verifying", "staging"]);
+const BUSY = new Set(["checking", "downloading", "applying", "verifying", "staging", "switching", "health-check"]);
 
 function unavailable(err: ApiError): HTMLElement {
   return card(
