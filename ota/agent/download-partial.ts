@@ -15,7 +15,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { hasErrno } from "../../runtime/errors.ts";
 import { writeFileDurably } from "../../runtime/license/durable-write.ts";
-import { syncDir } from "./fs-durable.ts";
+import { syncDir } from "../../runtime/license/durable-write.ts";
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 

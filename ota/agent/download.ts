@@ -21,7 +21,7 @@ import { ByteWindow } from "./download-rate.ts";
 import { DownloadSession, type FetchLike } from "./download-session.ts";
 import { parseWindow, type TimeWindow } from "./download-window.ts";
 import { downloadFailed, isOtaAgentError, type DownloadFailureReason } from "./errors.ts";
-import { syncDir } from "./fs-durable.ts";
+import { syncDir } from "../../runtime/license/durable-write.ts";
 
 export const DownloadRequestSchema = Type.Object(
   {

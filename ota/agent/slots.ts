@@ -16,7 +16,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import { validate } from "../../runtime/validation.ts";
 import { hashFile } from "./download-partial.ts";
 import { OtaAgentError, type SlotFailureReason } from "./errors.ts";
-import { syncDir } from "./fs-durable.ts";
+import { syncDir } from "../../runtime/license/durable-write.ts";
 import { readPointer, removeStaleTemps, writePointer } from "./slots-pointer.ts";
 import { SlotReleaseSchema, type Pointer, type SlotName, type SlotRecord, type SlotRelease } from "./slots-schema.ts";
 import { statusOf, type SlotStatus, type SlotView } from "./slots-view.ts";

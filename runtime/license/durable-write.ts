@@ -31,3 +31,23 @@ export function writeFileDurably(path: string, data: Uint8Array | string, mode =
     closeSync(dirFd);
   }
 }
+
+/**
+ * Persists a rename or unlink in `dir` (fsync on the directory itself); best effort, as not every
+ * filesystem allows it and the data itself was already fsynced.
+ */
+export function syncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, "r");
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // only the directory entry's durability is lost
+  } finally {
+    closeSync(fd);
+  }
+}

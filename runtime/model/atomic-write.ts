@@ -3,9 +3,10 @@
  * `out`, is fsynced, then renamed over it, so an interrupted write never leaves a partial file.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { writeGguf, type GgufMetadata, type GgufWriteResult, type TensorSource } from "./gguf/index.ts";
+import { syncDir } from "../license/durable-write.ts";
 
 /** Writes the GGUF at `out` (replacing any file there) and returns its absolute path with the result. */
 export async function writeGgufAtomic(
@@ -20,7 +21,7 @@ export async function writeGgufAtomic(
   try {
     const written = await writeGguf(tmp, contents);
     await rename(tmp, out);
-    await syncDir(dirname(out));
+    syncDir(dirname(out));
     return { ...written, path: out };
   } catch (err) {
     await rm(tmp, { force: true });
@@ -46,16 +47,3 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Persists the rename itself; best effort (not every filesystem allows fsync on a directory). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // ignore: the data itself was already fsynced
-  }
-}

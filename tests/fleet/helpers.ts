@@ -1,7 +1,5 @@
 /** Collectors for tests: a real collector on a real broker, with a SQLite store in a temp dir by default. */
-import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { startCollector, type CollectorOptions, type RunningCollector } from "../../runtime/fleet/collector/collector.ts";
 import { openSqliteStore } from "../../runtime/fleet/collector/sqlite-store.ts";
 import type { FleetStore } from "../../runtime/fleet/collector/store.ts";
@@ -9,6 +7,7 @@ import { systemClock } from "../../runtime/clock.ts";
 import { silentLogger, type Logger } from "../../runtime/log.ts";
 import { msgId } from "./fixtures.ts";
 import { BROKER_KIND } from "../helpers/mosquitto.ts";
+import { tempDirs } from "../helpers/temp-dirs.ts";
 
 /**
  * Whether the test broker has MQTT 5 shared subscriptions: Mosquitto does; the aedes fallback
@@ -16,18 +15,10 @@ import { BROKER_KIND } from "../helpers/mosquitto.ts";
  */
 export const sharedSubscriptions = BROKER_KIND === "mosquitto";
 
-const made: string[] = [];
-/** Removes the dirs tempDir() made: each test file calls it in its afterAll. */
-export function removeTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** A temp dir, until removeTempDirs(). */
-export function tempDir(prefix = "hearth-fleet-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+const temp = tempDirs("hearth-fleet-");
+/** A temp dir, until removeTempDirs() (each test file calls it in its afterAll). */
+export const tempDir = (prefix?: string): string => temp.make(prefix);
+export const removeTempDirs = temp.removeAll;
 
 export interface TestCollector extends RunningCollector {
   store: FleetStore;

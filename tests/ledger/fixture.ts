@@ -3,33 +3,23 @@
  * directly, append-only triggers dropped, rows changed with plain SQL.
  */
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { openDatabase, DB_FILE, type Db } from "../../runtime/store/db.ts";
 import { UsageLedger, type LedgerRow, type UsageLedgerOptions, type UsageRecord } from "../../runtime/store/usage-ledger.ts";
 import { ApiKeyStore } from "../../runtime/store/api-keys.ts";
 import { generateEd25519, signerFromPem } from "../../runtime/crypto/ed25519.ts";
 import { deviceIdOf, type DeviceIdentity } from "../../runtime/identity/device-key.ts";
+import { tempDirs } from "../helpers/temp-dirs.ts";
 
 export const T0 = Date.parse("2026-03-01T00:00:00Z");
 export const HOUR = 3_600_000;
 export const clock = { now: () => T0 + 1000 * HOUR, monotonic: () => 0 };
 
-const dirs: string[] = [];
-
-/** Removes the temp dirs made so far (each test file calls it in afterAll). */
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** A temp dir, removed by removeTempDirs. */
-export function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-ledger-"));
-  dirs.push(dir);
-  return dir;
-}
+const temp = tempDirs("hearth-ledger-");
+/** A temp dir, removed by removeTempDirs (each test file calls it in afterAll). */
+export const tmp = (): string => temp.make();
+export const removeTempDirs = temp.removeAll;
 
 /** A device identity that lives only in memory. */
 export function testIdentity(): DeviceIdentity {

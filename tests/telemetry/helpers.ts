@@ -2,9 +2,6 @@
  * Telemetry test kit: a box's telemetry over a real SQLite database, a plain MQTT subscriber with
  * a persistent session (what a collector sees), timers the test fires by hand.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
 import mqtt, { type MqttClient } from "mqtt";
 import { loadConfig } from "../../runtime/config/load.ts";
 import type { Config } from "../../runtime/config/schema.ts";
@@ -15,18 +12,11 @@ import { Telemetry, type TelemetryDeps } from "../../runtime/telemetry/telemetry
 import type { UsageMessage } from "../../runtime/telemetry/messages.ts";
 import type { Tier } from "../../runtime/telemetry/policy.ts";
 import type { Timers } from "../../runtime/telemetry/timers.ts";
+import { tempDirs } from "../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
-
-export function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-telemetry-"));
-  dirs.push(dir);
-  return dir;
-}
-
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+const temp = tempDirs("hearth-telemetry-");
+export const tmp = (): string => temp.make();
+export const removeTempDirs = temp.removeAll;
 
 export function telemetryConfig(over: Record<string, unknown> = {}): Config["telemetry"] {
   const flags = Object.fromEntries(Object.entries(over).map(([k, v]) => [`telemetry.${k}`, v]));

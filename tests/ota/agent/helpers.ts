@@ -3,25 +3,15 @@
  * and move the clock forward), and a fetch tap that records when each body chunk was read.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Clock } from "../../../runtime/clock.ts";
 import { createLogger, type Logger } from "../../../runtime/log.ts";
 import type { Timers } from "../../../runtime/telemetry/timers.ts";
 import type { FetchLike } from "../../../ota/agent/download.ts";
+import { tempDirs } from "../../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
-
-export function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-ota-agent-"));
-  dirs.push(dir);
-  return dir;
-}
-
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+const temp = tempDirs("hearth-ota-agent-");
+export const tmp = (): string => temp.make();
+export const removeTempDirs = temp.removeAll;
 
 export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 

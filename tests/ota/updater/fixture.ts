@@ -3,8 +3,6 @@
  * served over loopback by the repository server with a request log (and, for crash tests, a
  * throttle on release files), and boxes started on it with real SQLite data dirs.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../../../runtime/clock.ts";
 import { generateEd25519, signerFromPem } from "../../../runtime/crypto/ed25519.ts";
@@ -16,16 +14,11 @@ import { createRepoApp } from "../../../ota/repo-server.ts";
 import type { BaseRequirement } from "../../../ota/schema/manifest.ts";
 import { startTestServer, type TestServer } from "../../helpers/server.ts";
 import { testModel } from "../../helpers/models.ts";
+import { tempDirs } from "../../helpers/temp-dirs.ts";
 
-const dirs: string[] = [];
-export function tmp(prefix = "hearth-ota-upd-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+const temp = tempDirs("hearth-ota-upd-");
+export const tmp = (prefix?: string): string => temp.make(prefix);
+export const removeTempDirs = temp.removeAll;
 
 export interface LoggedRequest {
   path: string;
